@@ -1,0 +1,203 @@
+/**
+ * The SQLite index of a store: content id → pack, offset and lengths, plus the packs table.
+ *
+ * better-sqlite3 in WAL mode with a busy timeout, so several processes can share one store;
+ * `synchronous=FULL` because a committed index row promises bytes a snapshot will rely on.
+ * The index is a cache of what the packs say: `rebuildIndex` recreates it from packs alone.
+ * Upper layers may keep their own tables in the same database (`database`), but this class
+ * knows only chunks and packs. Schema documented in docs/FORMAT.md.
+ */
+import Database from 'better-sqlite3';
+import { IndexDamagedError, LockedError, UnsupportedVersionError } from '../errors/index.js';
+import { contentIdFromBytes, contentIdToBytes, type ContentId } from '../hash/index.js';
+import type { Codec, PackEntry } from './pack-format.js';
+
+/** Version of the index schema this build writes and reads. */
+export const INDEX_SCHEMA_VERSION = 1;
+
+/** Where a chunk lives. */
+export interface ChunkLocation {
+  readonly id: ContentId;
+  readonly pack: string;
+  readonly offset: number;
+  readonly rawLength: number;
+  readonly storedLength: number;
+  readonly kind: number;
+  readonly codec: Codec;
+}
+
+/** Options of {@link ChunkIndex}. */
+export interface ChunkIndexOptions {
+  /** How long to wait for another process's write lock, in ms. Default 10000. */
+  readonly busyTimeoutMs?: number;
+  /** Open read-only (no schema creation). Default false. */
+  readonly readonly?: boolean;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS packs (
+  pack_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  entry_count INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  id BLOB PRIMARY KEY,
+  pack_id INTEGER NOT NULL REFERENCES packs(pack_id),
+  offset INTEGER NOT NULL,
+  raw_length INTEGER NOT NULL,
+  stored_length INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  codec INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack_id);
+`;
+
+interface ChunkRow {
+  id: Buffer;
+  name: string;
+  offset: number;
+  raw_length: number;
+  stored_length: number;
+  kind: number;
+  codec: number;
+}
+
+/** The chunk index of one store. */
+export class ChunkIndex {
+  /** The underlying connection, for upper layers' own tables. */
+  readonly database: Database.Database;
+  private readonly stmts;
+
+  /**
+   * Opens (creating if needed) the index at `file` (`:memory:` for tests).
+   * @throws IndexDamagedError when the file is not a usable SQLite database,
+   *   UnsupportedVersionError when a newer memsnap wrote its schema.
+   */
+  constructor(
+    readonly file: string,
+    options: ChunkIndexOptions = {},
+  ) {
+    const busy = options.busyTimeoutMs ?? 10_000;
+    try {
+      this.database = new Database(file, { readonly: options.readonly ?? false, timeout: busy });
+      if (!options.readonly) {
+        this.database.pragma('journal_mode = WAL');
+        this.database.pragma('synchronous = FULL');
+        this.database.exec(SCHEMA);
+      }
+      const version = this.database.prepare(`SELECT value FROM index_meta WHERE key = 'schema_version'`).pluck().get() as string | undefined;
+      if (version === undefined && !options.readonly) {
+        this.database.prepare(`INSERT OR IGNORE INTO index_meta (key, value) VALUES ('schema_version', ?)`).run(String(INDEX_SCHEMA_VERSION));
+      } else if (version !== undefined && Number(version) > INDEX_SCHEMA_VERSION) {
+        throw new UnsupportedVersionError(`index ${file}`, Number(version), INDEX_SCHEMA_VERSION);
+      }
+    } catch (err) {
+      if (err instanceof UnsupportedVersionError) throw err;
+      if (isBusy(err)) throw new LockedError(`index ${file}`, busy, err);
+      throw new IndexDamagedError(file, err instanceof Error ? err.message : String(err), err);
+    }
+    const db = this.database;
+    this.stmts = {
+      lookup: db.prepare(
+        `SELECT c.id, p.name, c.offset, c.raw_length, c.stored_length, c.kind, c.codec
+         FROM chunks c JOIN packs p ON p.pack_id = c.pack_id WHERE c.id = ?`,
+      ),
+      has: db.prepare(`SELECT 1 FROM chunks WHERE id = ?`).pluck(),
+      insertPack: db.prepare(`INSERT OR IGNORE INTO packs (name, size, entry_count, created_ms) VALUES (?, ?, ?, ?)`),
+      packId: db.prepare(`SELECT pack_id FROM packs WHERE name = ?`).pluck(),
+      insertChunk: db.prepare(
+        `INSERT OR IGNORE INTO chunks (id, pack_id, offset, raw_length, stored_length, kind, codec) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      packs: db.prepare(`SELECT name, size, entry_count AS entryCount FROM packs ORDER BY pack_id`),
+      chunksInPack: db.prepare(
+        `SELECT c.id, p.name, c.offset, c.raw_length, c.stored_length, c.kind, c.codec
+         FROM chunks c JOIN packs p ON p.pack_id = c.pack_id WHERE p.name = ? ORDER BY c.offset`,
+      ),
+      counts: db.prepare(`SELECT count(*) AS chunks, coalesce(sum(raw_length), 0) AS rawBytes, coalesce(sum(stored_length), 0) AS storedBytes FROM chunks`),
+    };
+  }
+
+  /** Where `id` is stored, or undefined. */
+  lookup(id: ContentId): ChunkLocation | undefined {
+    const row = this.guard(() => this.stmts.lookup.get(contentIdToBytes(id)) as ChunkRow | undefined);
+    return row && toLocation(row);
+  }
+
+  /** Whether `id` is indexed. */
+  has(id: ContentId): boolean {
+    return this.guard(() => this.stmts.has.get(contentIdToBytes(id)) !== undefined);
+  }
+
+  /**
+   * Records a pack and its entries in one transaction. Entries already indexed (written by
+   * another process meanwhile) keep their first location. Call only after the pack is durable.
+   */
+  addPack(name: string, size: number, entries: readonly PackEntry[], createdMs = Date.now()): void {
+    this.guard(() => this.database.transaction(() => this.addPackRows(name, size, entries, createdMs)).immediate());
+  }
+
+  /** Inserts a pack's rows without opening a transaction (the caller holds one). */
+  addPackRows(name: string, size: number, entries: readonly PackEntry[], createdMs = Date.now()): void {
+    this.stmts.insertPack.run(name, size, entries.length, createdMs);
+    const packId = this.stmts.packId.get(name) as number;
+    for (const e of entries) {
+      this.stmts.insertChunk.run(contentIdToBytes(e.id), packId, e.offset, e.rawLength, e.storedLength, e.kind, e.codec);
+    }
+  }
+
+  /** Every pack the index knows, oldest first. */
+  packs(): { name: string; size: number; entryCount: number }[] {
+    return this.guard(() => this.stmts.packs.all() as { name: string; size: number; entryCount: number }[]);
+  }
+
+  /** The indexed chunks of one pack, by offset. */
+  chunksInPack(name: string): ChunkLocation[] {
+    return this.guard(() => (this.stmts.chunksInPack.all(name) as ChunkRow[]).map(toLocation));
+  }
+
+  /** Number of chunks and their raw and stored bytes. */
+  counts(): { chunks: number; rawBytes: number; storedBytes: number } {
+    return this.guard(() => this.stmts.counts.get() as { chunks: number; rawBytes: number; storedBytes: number });
+  }
+
+  /** Removes every chunk and pack row (used by rebuild inside its own transaction). */
+  clear(): void {
+    this.guard(() => this.database.exec(`DELETE FROM chunks; DELETE FROM packs;`));
+  }
+
+  close(): void {
+    if (this.database.open) this.database.close();
+  }
+
+  /** Maps SQLite failures to memsnap errors. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (isBusy(err)) throw new LockedError(`index ${this.file}`, 0, err);
+      if (err instanceof Error && /malformed|not a database|corrupt/i.test(err.message)) {
+        throw new IndexDamagedError(this.file, err.message, err);
+      }
+      throw err;
+    }
+  }
+}
+
+function toLocation(row: ChunkRow): ChunkLocation {
+  return {
+    id: contentIdFromBytes(row.id),
+    pack: row.name,
+    offset: row.offset,
+    rawLength: row.raw_length,
+    storedLength: row.stored_length,
+    kind: row.kind,
+    codec: row.codec as Codec,
+  };
+}
+
+function isBusy(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && /^SQLITE_BUSY/.test(String((err as { code: unknown }).code));
+}

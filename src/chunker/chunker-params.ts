@@ -1,0 +1,61 @@
+/**
+ * The frozen, named chunker parameter sets. A store's config records the names it uses.
+ *
+ * These names decide bytes: never change the numbers behind a name. To chunk differently,
+ * add a new name and keep the old one readable. Sizes were chosen by measurement on
+ * agent-memory text (see `bench/chunk-sizes.ts` and BENCHMARKS.md).
+ */
+import { InvalidArgumentError } from '../errors/index.js';
+import type { Chunker } from './chunker.js';
+import { FastCdcChunker, type FastCdcParams } from './fastcdc.js';
+import { PageChunker, type PageChunkerParams } from './page-chunker.js';
+
+/** General files: min 4 KiB, average 16 KiB, max 64 KiB. Most memory files (1-20 KB) are one chunk. */
+export const FASTCDC_V1_16K: FastCdcParams = Object.freeze({
+  name: 'fastcdc-v1-16k',
+  minSize: 4 * 1024,
+  avgSize: 16 * 1024,
+  maxSize: 64 * 1024,
+});
+
+/** Smaller chunks for large append-heavy text (logs, transcripts): min 2 KiB, average 8 KiB, max 32 KiB. */
+export const FASTCDC_V1_8K: FastCdcParams = Object.freeze({
+  name: 'fastcdc-v1-8k',
+  minSize: 2 * 1024,
+  avgSize: 8 * 1024,
+  maxSize: 32 * 1024,
+});
+
+/** SQLite images: cuts between pages, average 8 KiB (two 4 KiB pages), max 64 KiB. */
+export const PAGES_V1_8K: PageChunkerParams = Object.freeze({
+  name: 'pages-v1-8k',
+  avgBytes: 8 * 1024,
+  maxBytes: 64 * 1024,
+});
+
+const FILE_CHUNKERS: ReadonlyMap<string, FastCdcParams> = new Map([FASTCDC_V1_16K, FASTCDC_V1_8K].map((p) => [p.name, p]));
+const PAGE_CHUNKERS: ReadonlyMap<string, PageChunkerParams> = new Map([PAGES_V1_8K].map((p) => [p.name, p]));
+
+/** Default parameter set names for a new store. */
+export const DEFAULT_FILE_CHUNKER = FASTCDC_V1_16K.name;
+/** Default page-aligned parameter set name for a new store. */
+export const DEFAULT_PAGE_CHUNKER = PAGES_V1_8K.name;
+
+/** The file chunker with this frozen name. @throws InvalidArgumentError for an unknown name. */
+export function fileChunker(name: string): Chunker {
+  const params = FILE_CHUNKERS.get(name);
+  if (!params) throw new InvalidArgumentError(`unknown file chunker ${JSON.stringify(name)} (known: ${[...FILE_CHUNKERS.keys()].join(', ')})`);
+  return new FastCdcChunker(params);
+}
+
+/** The page-aligned chunker with this frozen name for one page size. @throws InvalidArgumentError for an unknown name or bad page size. */
+export function pageChunker(name: string, pageSize: number): Chunker {
+  const params = PAGE_CHUNKERS.get(name);
+  if (!params) throw new InvalidArgumentError(`unknown page chunker ${JSON.stringify(name)} (known: ${[...PAGE_CHUNKERS.keys()].join(', ')})`);
+  return new PageChunker(params, pageSize);
+}
+
+/** All frozen chunker names this build can read. */
+export function knownChunkerNames(): string[] {
+  return [...FILE_CHUNKERS.keys(), ...PAGE_CHUNKERS.keys()];
+}

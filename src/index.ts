@@ -1,0 +1,7 @@
+/**
+ * memsnap's public API. This file only re-exports; see docs/ARCHITECTURE.md for the layers.
+ */
+export * from './errors/index.js';
+export * from './hash/index.js';
+export * from './chunker/index.js';
+export * from './cas/index.js';
