@@ -81,8 +81,10 @@ export class ChunkIndex {
     options: ChunkIndexOptions = {},
   ) {
     const busy = options.busyTimeoutMs ?? 10_000;
+    let opened: Database.Database | undefined;
     try {
-      this.database = new Database(file, { readonly: options.readonly ?? false, timeout: busy });
+      opened = new Database(file, { readonly: options.readonly ?? false, timeout: busy });
+      this.database = opened;
       if (!options.readonly) {
         this.database.pragma('journal_mode = WAL');
         this.database.pragma('synchronous = FULL');
@@ -95,6 +97,8 @@ export class ChunkIndex {
         throw new UnsupportedVersionError(`index ${file}`, Number(version), INDEX_SCHEMA_VERSION);
       }
     } catch (err) {
+      // Release the file before reporting, so a repair can move the damaged index aside.
+      if (opened?.open) opened.close();
       if (err instanceof UnsupportedVersionError) throw err;
       if (isBusy(err)) throw new LockedError(`index ${file}`, busy, err);
       throw new IndexDamagedError(file, err instanceof Error ? err.message : String(err), err);

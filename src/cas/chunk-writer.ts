@@ -2,11 +2,15 @@
  * Batched, deduplicating chunk writes into new packs.
  *
  * `put` hashes a chunk, skips it when the index (or this writer) already has it, and
- * otherwise compresses it into the pack being filled. A pack is sealed when its payloads
- * reach the store's `packTargetBytes`; `flush` seals the rest. Durability order, always:
- * pack bytes durable in the backend → index rows committed. So an index row never points
- * at bytes that are not there, whatever process dies when. Chunks become readable through
- * the store once their pack is sealed and indexed (after `flush` at the latest).
+ * otherwise copies it into the open batch. A full batch (1 MiB) is compressed on the
+ * {@link CompressionPool}'s worker threads once this writer has taken enough new bytes to
+ * pay for them, else in the main thread. Compressed batches are appended to the pack being
+ * filled strictly in `put` order, and a pack is sealed when its payloads reach the store's
+ * `packTargetBytes`; `flush` seals the rest. So packs hold the same chunks in the same order
+ * whichever thread compressed them. Durability order, always: pack bytes durable in the
+ * backend → index rows committed. So an index row never points at bytes that are not
+ * there, whatever process dies when. Chunks become readable through the store once their
+ * pack is sealed and indexed (after `flush` at the latest).
  *
  * One writer per task; writers in different processes (or the same one) never share packs.
  */
@@ -14,7 +18,8 @@ import { ClosedError, InvalidArgumentError } from '../errors/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
 import type { ObjectBackend } from './backend/object-backend.js';
 import type { ChunkIndex } from './chunk-index.js';
-import { PayloadEncoder } from './compression.js';
+import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
+import type { EncodedPayload } from './compression.js';
 import { buildPack, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
 
@@ -38,7 +43,7 @@ export interface WriterStats {
   /** Raw bytes of chunks stored / deduplicated. */
   bytesStored: number;
   bytesDeduplicated: number;
-  /** Bytes after compression of stored chunks. */
+  /** Bytes after compression of stored chunks (complete once `flush` resolves). */
   bytesCompressed: number;
   packsWritten: number;
 }
@@ -49,7 +54,31 @@ export interface ChunkWriterTarget {
   readonly index: Pick<ChunkIndex, 'has' | 'addPack'>;
   readonly packTargetBytes: number;
   readonly compressionLevel: number;
+  /**
+   * Where batches are compressed. Default: the process-wide {@link sharedCompressionPool};
+   * `null` compresses everything in the calling thread.
+   */
+  readonly compressionPool?: CompressionPool | null;
 }
+
+/** Raw bytes per compression batch (a batch is one worker job). */
+export const WRITER_BATCH_BYTES = 1 << 20;
+
+/**
+ * New bytes a writer takes before it starts the worker pool. Below this, starting workers
+ * (~40 ms) costs more than compressing in the main thread (measured in bench/ingest.ts).
+ */
+export const WRITER_POOL_START_BYTES = 4 << 20;
+
+/** Raw bytes of batches being compressed before `put` waits (bounds memory). */
+const MAX_INFLIGHT_BYTES = 8 << 20;
+
+interface BatchEntry {
+  readonly id: ContentId;
+  readonly kind: number;
+  readonly rawLength: number;
+}
+
 
 /** Writes chunks into new packs. Create through `ChunkStore.createWriter`. */
 export class ChunkWriter {
@@ -61,10 +90,19 @@ export class ChunkWriter {
     bytesDeduplicated: 0,
     packsWritten: 0,
   };
-  private readonly encoder: PayloadEncoder;
+  private readonly pool: CompressionPool | null;
+  /** The open batch: raw chunks end to end, and what they are. */
+  private batch = new Uint8Array(WRITER_BATCH_BYTES);
+  private batchUsed = 0;
+  private batchEntries: BatchEntry[] = [];
+  /** Batches handed to compression, in order: each resolves after its items joined a pack. */
+  private filling: Promise<void> = Promise.resolve();
+  private inflightBytes = 0;
+  private readonly inflightDone: Promise<void>[] = [];
+  /** The pack being filled with compressed payloads. */
   private items: PackItem[] = [];
   private itemBytes = 0;
-  /** Ids accepted but not yet indexed (in `items` or in a pack being sealed). */
+  /** Ids accepted but not yet indexed (in a batch, in `items` or in a pack being sealed). */
   private readonly pending = new Set<ContentId>();
   private sealing: Promise<void> = Promise.resolve();
   private sealsInFlight = 0;
@@ -72,7 +110,10 @@ export class ChunkWriter {
   private closed = false;
 
   constructor(private readonly target: ChunkWriterTarget) {
-    this.encoder = new PayloadEncoder(target.compressionLevel);
+    if (!Number.isInteger(target.compressionLevel) || target.compressionLevel < 1 || target.compressionLevel > 19) {
+      throw new InvalidArgumentError(`zstd level must be 1..19, got ${target.compressionLevel}`);
+    }
+    this.pool = target.compressionPool === undefined ? sharedCompressionPool() : target.compressionPool;
   }
 
   /** Whether `id` is stored or accepted by this writer. */
@@ -100,18 +141,22 @@ export class ChunkWriter {
       this.stats.bytesDeduplicated += data.length;
       return { id, stored: false };
     }
-    const encoded = this.encoder.encode(data);
-    const bytes = encoded.bytes === data ? data.slice() : encoded.bytes;
-    this.items.push({ id, kind, rawLength: data.length, codec: encoded.codec, bytes });
+    if (this.batchUsed + data.length > this.batch.length) {
+      this.dispatchBatch();
+      if (data.length > this.batch.length) this.batch = new Uint8Array(data.length);
+    }
+    this.batch.set(data, this.batchUsed);
+    this.batchUsed += data.length;
+    this.batchEntries.push({ id, kind, rawLength: data.length });
     this.pending.add(id);
-    this.itemBytes += bytes.length;
     this.stats.chunksStored++;
     this.stats.bytesStored += data.length;
-    this.stats.bytesCompressed += bytes.length;
-    if (this.itemBytes >= this.target.packTargetBytes) {
-      this.startSeal();
-      // Bound memory: at most one pack sealing while the next one fills.
+    if (this.batchUsed >= WRITER_BATCH_BYTES) {
+      this.dispatchBatch();
+      // Bound memory: a few batches compressing, at most one pack sealing while the next fills.
+      while (this.inflightBytes > MAX_INFLIGHT_BYTES && this.inflightDone.length > 0) await this.inflightDone[0];
       if (this.sealsInFlight > 1) await this.sealing;
+      this.assertUsable();
     }
     return { id, stored: true };
   }
@@ -119,6 +164,8 @@ export class ChunkWriter {
   /** Seals the open pack and waits until every accepted chunk is durable and indexed. */
   async flush(): Promise<void> {
     this.assertUsable();
+    this.dispatchBatch();
+    await this.filling;
     if (this.items.length > 0) this.startSeal();
     await this.sealing;
     if (this.failure !== undefined) throw this.failure;
@@ -129,6 +176,51 @@ export class ChunkWriter {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+  }
+
+  /** Sends the open batch to compression; its payloads join packs in order, after earlier batches. */
+  private dispatchBatch(): void {
+    if (this.batchEntries.length === 0) return;
+    const entries = this.batchEntries;
+    const raw = this.batch.subarray(0, this.batchUsed);
+    this.batchEntries = [];
+    this.batch = new Uint8Array(WRITER_BATCH_BYTES);
+    this.batchUsed = 0;
+    const encoded = this.compressBatch(raw, entries);
+    const bytes = raw.length;
+    this.inflightBytes += bytes;
+    const done = (this.filling = this.filling.then(async () => {
+      try {
+        const payloads = await encoded;
+        if (this.failure === undefined) this.fill(entries, payloads);
+      } catch (err) {
+        this.failure ??= err;
+      } finally {
+        this.inflightBytes -= bytes;
+        this.inflightDone.shift();
+      }
+    }));
+    this.inflightDone.push(done);
+  }
+
+  /** Compresses on workers when they run; starts them once this writer has seen enough new bytes. */
+  private compressBatch(raw: Uint8Array, entries: readonly BatchEntry[]): Promise<EncodedPayload[]> {
+    const lengths = entries.map((e) => e.rawLength);
+    const pool = this.pool ?? fallbackPool();
+    if (this.pool && !this.pool.ready && this.stats.bytesStored >= WRITER_POOL_START_BYTES) void this.pool.start();
+    return pool.compress(raw, lengths, this.target.compressionLevel);
+  }
+
+  /** Appends one batch's payloads to the open pack, sealing whenever it reaches its target. */
+  private fill(entries: readonly BatchEntry[], payloads: readonly EncodedPayload[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const p = payloads[i]!;
+      this.items.push({ id: e.id, kind: e.kind, rawLength: e.rawLength, codec: p.codec, bytes: p.bytes });
+      this.itemBytes += p.bytes.length;
+      this.stats.bytesCompressed += p.bytes.length;
+      if (this.itemBytes >= this.target.packTargetBytes) this.startSeal();
+    }
   }
 
   private startSeal(): void {
@@ -159,4 +251,12 @@ export class ChunkWriter {
     if (this.closed) throw new ClosedError('chunk writer');
     if (this.failure !== undefined) throw this.failure;
   }
+}
+
+let mainThreadPool: CompressionPool | undefined;
+
+/** A pool that is never started: compresses in the calling thread. */
+function fallbackPool(): CompressionPool {
+  mainThreadPool ??= new CompressionPool({ workers: 1 });
+  return mainThreadPool;
 }

@@ -10,6 +10,7 @@ export * from './pack-format.js';
 export * from './pack-builder.js';
 export * from './pack-reader.js';
 export * from './compression.js';
+export * from './compression-pool.js';
 export * from './chunk-index.js';
 export * from './chunk-writer.js';
 export * from './chunk-store.js';

@@ -33,8 +33,14 @@ export async function initLocalStore(dir: string, options: LocalStoreOptions & S
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new InvalidArgumentError(`${dir} exists and is not a directory`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const backend = new FsBackend(dir, options);
-  const store = await ChunkStore.create(backend, new ChunkIndex(path.join(dir, INDEX_FILE), options), options);
-  return store;
+  const index = new ChunkIndex(path.join(dir, INDEX_FILE), options);
+  try {
+    return await ChunkStore.create(backend, index, options);
+  } catch (err) {
+    index.close();
+    await backend.close();
+    throw err;
+  }
 }
 
 /**
@@ -45,9 +51,12 @@ export async function initLocalStore(dir: string, options: LocalStoreOptions & S
 export async function openLocalStore(dir: string, options: LocalStoreOptions = {}): Promise<ChunkStore> {
   assertLooksLikeStore(dir);
   const backend = new FsBackend(dir, options);
+  let index: ChunkIndex | undefined;
   try {
-    return await ChunkStore.open(backend, new ChunkIndex(path.join(dir, INDEX_FILE), options));
+    index = new ChunkIndex(path.join(dir, INDEX_FILE), options);
+    return await ChunkStore.open(backend, index);
   } catch (err) {
+    index?.close();
     await backend.close();
     throw err;
   }

@@ -37,11 +37,13 @@ export class FastCdcChunker implements Chunker {
   private readonly maskHard: number;
   private readonly maskEasy: number;
 
-  /** @throws InvalidArgumentError when sizes are not `64 <= min < avg < max <= 16 MiB` with avg a power of two. */
+  /** @throws InvalidArgumentError when sizes are not integers with `64 <= min < avg < max <= 16 MiB` and avg a power of two. */
   constructor(params: FastCdcParams) {
     const { minSize, avgSize, maxSize } = params;
     const bits = Math.log2(avgSize);
-    if (!Number.isInteger(bits) || minSize < 64 || minSize >= avgSize || avgSize >= maxSize || maxSize > 16 << 20) {
+    // Integer checks also reject NaN, which passes every comparison below.
+    const integers = Number.isInteger(minSize) && Number.isInteger(maxSize) && Number.isInteger(bits);
+    if (!integers || minSize < 64 || minSize >= avgSize || avgSize >= maxSize || maxSize > 16 << 20) {
       throw new InvalidArgumentError(`bad FastCDC sizes min=${minSize} avg=${avgSize} max=${maxSize}`, { ...params });
     }
     this.name = params.name;

@@ -113,3 +113,11 @@ export class ClosedError extends MemsnapError {
     super('CLOSED', `${what} is closed`, { what });
   }
 }
+
+/** A file or database of the agent directory could not be read during a capture. Nothing was committed. */
+export class SourceUnreadableError extends MemsnapError {
+  constructor(path: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('SOURCE_UNREADABLE', `cannot read ${path} (${reason}); fix its permissions or exclude it, then capture again`, { path }, { cause });
+  }
+}

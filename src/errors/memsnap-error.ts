@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'BACKEND_IO'
   | 'CONFLICT'
   | 'LOCKED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'SOURCE_UNREADABLE';
 
 /** Base class of every memsnap error. */
 export class MemsnapError extends Error {

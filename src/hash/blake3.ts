@@ -58,18 +58,16 @@ async function loadWasm(): Promise<Blake3Binding> {
     name: 'wasm',
     hash: (data) => shared.init().update(data).digest('binary'),
     createHasher() {
-      // Each incremental hasher needs its own WASM state; creation is cheap once compiled.
-      const parts: Uint8Array[] = [];
+      // Each incremental hasher keeps its own saved WASM state (about 2 KB), so hashers can
+      // interleave with each other and with one-shot hashing. `update` consumes its bytes at
+      // once: callers may reuse their buffer (e.g. a Splitter's chunk views) right after.
+      let state = shared.init().save();
       const hasher: Blake3Hasher = {
         update(data) {
-          parts.push(data);
+          state = shared.load(state).update(data).save();
           return hasher;
         },
-        digest() {
-          const h = shared.init();
-          for (const p of parts) h.update(p);
-          return h.digest('binary');
-        },
+        digest: () => shared.load(state).digest('binary'),
       };
       return hasher;
     },

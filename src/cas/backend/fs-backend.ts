@@ -124,8 +124,9 @@ export class FsBackend implements ObjectBackend {
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
+    const file = this.file(key);
     try {
-      return { key, size: fs.statSync(this.file(key)).size };
+      return { key, size: fs.statSync(file).size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new BackendIoError('stat', key, err);
@@ -143,9 +144,10 @@ export class FsBackend implements ObjectBackend {
   }
 
   async delete(key: string): Promise<void> {
+    const file = this.file(key);
     this.fds.delete(key);
     try {
-      fs.rmSync(this.file(key), { force: true });
+      fs.rmSync(file, { force: true });
     } catch (err) {
       throw new BackendIoError('delete', key, err);
     }

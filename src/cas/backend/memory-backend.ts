@@ -13,11 +13,12 @@ export class MemoryBackend implements ObjectBackend {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     assertObjectKey(key);
-    this.objects.set(key, data.slice());
+    // `new Uint8Array(x)` copies; `Buffer#slice` would share memory with the caller.
+    this.objects.set(key, new Uint8Array(data));
   }
 
   async get(key: string): Promise<Uint8Array> {
-    return this.require(key).slice();
+    return new Uint8Array(this.require(key));
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {

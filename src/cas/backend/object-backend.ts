@@ -5,8 +5,9 @@
  * S3-compatible object store can replace the local filesystem. The contract, which every
  * implementation passes in `test/cas/backend-conformance.ts`:
  *
- * - Keys are 1-512 characters of `[a-z0-9._-]` in `/`-separated segments, none empty,
- *   `.` or `..` (checked by {@link assertObjectKey}; implementations throw InvalidArgumentError).
+ * - Keys are 1-512 characters of `[a-z0-9._-]` in `/`-separated segments of 1-255 characters
+ *   (a file name's limit on common file systems), none `.` or `..` (checked by
+ *   {@link assertObjectKey}; implementations throw InvalidArgumentError).
  * - `put` is atomic and durable: when it resolves, the whole object is stored and survives a
  *   crash; a reader never sees part of an object, whatever happens during the put. Objects
  *   are immutable: callers only ever put the same bytes under a key again (keys name
@@ -45,7 +46,7 @@ export interface ObjectBackend {
   close(): Promise<void>;
 }
 
-const SEGMENT = /^[a-z0-9._-]+$/;
+const SEGMENT = /^[a-z0-9._-]{1,255}$/;
 
 /** Throws InvalidArgumentError unless `key` is a valid object key. */
 export function assertObjectKey(key: string): void {

@@ -1,0 +1,208 @@
+/**
+ * One capture of one agent as a single cut: scan the directory, open a read transaction
+ * on every database, note the moment, read fields and runtime state, then store changed
+ * content, write trees and the snapshot root, make it durable and move the head by
+ * compare-and-swap. Order of durability: packs → index → snapshot row and ref.
+ * A failure at any point commits nothing; chunks already written are left for GC.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError } from '../errors/index.js';
+import type { ContentId } from '../hash/index.js';
+import { fileChunker } from '../chunker/index.js';
+import type { ProgressCallback } from '../cas/index.js';
+import {
+  agentIdFromPath,
+  assertAgentId,
+  assertTag,
+  sourcesDigest,
+  writeSnapshot,
+  type JsonValue,
+  type Repository,
+  type SnapshotInfo,
+  type SnapshotKind,
+  type SnapshotSources,
+} from '../snapshot/index.js';
+import { formatCaptureCache, parseCaptureCache, type CachedEntry } from './capture-cache.js';
+import { readGitState } from './git-state.js';
+import { PathFilter } from './glob.js';
+import { scanMemdir, type ScanNode } from './memdir-scan.js';
+import { snapshotTotals, storeDir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
+import { SqliteReadCut } from './sqlite-image.js';
+import type { StateProvider } from './state-provider.js';
+
+/** Options of {@link captureAgent}. */
+export interface CaptureOptions {
+  /** The agent directory. */
+  readonly dir: string;
+  /** Agent id; default derived from the directory name. */
+  readonly agent?: string;
+  /** Default `manual`. */
+  readonly kind?: SnapshotKind;
+  readonly tags?: readonly string[];
+  readonly message?: string;
+  /** Globs of files to capture (default all). */
+  readonly include?: readonly string[];
+  /** Globs of files and directories to leave out. */
+  readonly exclude?: readonly string[];
+  /** Runtime-state providers (default none). */
+  readonly stateProviders?: readonly StateProvider[];
+  /** A retried capture with the same key is a no-op; different content under it is a conflict. */
+  readonly idempotencyKey?: string;
+  /** The head this capture extends; default the head when the capture starts. */
+  readonly expectedParent?: ContentId | null;
+  /** Files modified this close to the capture start are re-read next time, in ms. Default 50. */
+  readonly racyWindowMs?: number;
+  /** How long to wait for a database locked by a writer, in ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** Record git HEAD, branch and dirtiness. Default true. */
+  readonly git?: boolean;
+  readonly onProgress?: ProgressCallback;
+  /** Clock in ms since the epoch (for tests). Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** Counters of one capture. */
+export interface CaptureStats extends MemdirStoreStats {
+  chunksStored: number;
+  chunksDeduplicated: number;
+  /** Bytes written into packs (after compression). */
+  bytesStored: number;
+  durationMs: number;
+}
+
+/** What a capture did. */
+export interface CaptureResult {
+  readonly snapshot: SnapshotInfo;
+  /** True when an identical capture under the same idempotency key already existed. */
+  readonly replayed: boolean;
+  readonly stats: CaptureStats;
+  /** Files that vanished, special files skipped. */
+  readonly warnings: string[];
+}
+
+/** Captures the agent directory `options.dir` into `repo`. */
+export async function captureAgent(repo: Repository, options: CaptureOptions): Promise<CaptureResult> {
+  const now = options.now ?? Date.now;
+  const started = performance.now();
+  const dir = path.resolve(options.dir);
+  const dirStat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!dirStat?.isDirectory()) throw new InvalidArgumentError(`${dir} is not a directory`);
+  const agent = options.agent ?? agentIdFromPath(dir);
+  assertAgentId(agent);
+  for (const tag of options.tags ?? []) assertTag(tag);
+  const expectedParent = options.expectedParent === undefined ? repo.catalog.head(agent) : options.expectedParent;
+  const warnings: string[] = [];
+  const startNs = BigInt(now()) * 1_000_000n;
+  const root = scanMemdir(dir, {
+    filter: new PathFilter(options.include, options.exclude),
+    cache: parseCaptureCache(repo.catalog.loadCache(agent, 'memdir')),
+    startNs,
+    racyNs: BigInt(Math.round((options.racyWindowMs ?? 50) * 1e6)),
+    skipPaths: storePathsInside(repo, dir),
+    warnings,
+  });
+  const databases = collect(root, (n) => n.kind === 'sqlite');
+  const cuts = new Map<string, SqliteReadCut>();
+  try {
+    for (const db of databases) cuts.set(db.abs, SqliteReadCut.open(db.abs, options.busyTimeoutMs));
+    const cutMs = now();
+    const fields = repo.catalog.loadAllFields(agent);
+    const state = await captureState(options.stateProviders ?? []);
+    const git = options.git === false ? undefined : await readGitState(dir);
+    const writer = repo.chunks.createWriter();
+    const ctx: MemdirStoreContext = {
+      writer,
+      fileChunker: fileChunker(repo.chunks.config.chunkers.file),
+      pageChunkerName: repo.chunks.config.chunkers.sqlite,
+      cuts,
+      nextCache: new Map<string, CachedEntry>(),
+      warnings,
+      stats: { filesRead: 0, filesReused: 0, databasesRead: 0, databasesReused: 0, bytesRead: 0 },
+      totals: { files: 0, dirs: 0, symlinks: 0, databases: 0, bytes: 0 },
+      totalFiles: collect(root, (n) => n.kind === 'file' || n.kind === 'sqlite').length,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    };
+    const top = await storeDir(root, ctx);
+    closeAll(cuts);
+    const sources: SnapshotSources = { memdir: git ? { tree: top.tree!, git } : { tree: top.tree! }, state, fields };
+    const snapshot = {
+      agent,
+      parent: expectedParent,
+      timeMs: cutMs,
+      kind: options.kind ?? 'manual',
+      tags: options.tags ?? [],
+      message: options.message ?? '',
+      sources,
+      totals: snapshotTotals(ctx.totals),
+    } as const;
+    const id = await writeSnapshot(writer, snapshot);
+    await writer.flush();
+    const outcome = repo.catalog.commit({
+      id,
+      agent,
+      parent: expectedParent,
+      expectedParent,
+      timeMs: cutMs,
+      kind: snapshot.kind,
+      tags: [...new Set(snapshot.tags)].sort(),
+      message: snapshot.message,
+      bytes: ctx.totals.bytes,
+      sourcesDigest: sourcesDigest(sources),
+      idempotencyKey: options.idempotencyKey ?? null,
+    });
+    repo.catalog.saveCache(agent, 'memdir', formatCaptureCache(ctx.nextCache));
+    const w = writer.stats;
+    return {
+      snapshot: outcome.snapshot,
+      replayed: outcome.replayed,
+      warnings,
+      stats: {
+        ...ctx.stats,
+        chunksStored: w.chunksStored,
+        chunksDeduplicated: w.chunksDeduplicated,
+        bytesStored: w.bytesCompressed,
+        durationMs: performance.now() - started,
+      },
+    };
+  } finally {
+    closeAll(cuts);
+  }
+}
+
+async function captureState(providers: readonly StateProvider[]): Promise<Record<string, JsonValue>> {
+  const names = new Set<string>();
+  const state: Record<string, JsonValue> = {};
+  for (const p of providers) {
+    if (names.has(p.name)) throw new InvalidArgumentError(`two state providers are named ${JSON.stringify(p.name)}`);
+    names.add(p.name);
+    const value = await p.capture();
+    if (value !== undefined) state[p.name] = value;
+  }
+  return state;
+}
+
+function collect(node: ScanNode, pick: (n: ScanNode) => boolean, out: ScanNode[] = []): ScanNode[] {
+  for (const child of node.children ?? []) {
+    if (pick(child)) out.push(child);
+    if (child.children) collect(child, pick, out);
+  }
+  return out;
+}
+
+function closeAll(cuts: Map<string, SqliteReadCut>): void {
+  for (const cut of cuts.values()) cut.close();
+  cuts.clear();
+}
+
+/** The store's own directory, when it lies inside the captured directory, is never captured. */
+function storePathsInside(repo: Repository, dir: string): Set<string> {
+  const out = new Set<string>();
+  const location = repo.chunks.backend.location;
+  if (location.startsWith('file:')) {
+    const storeDir = path.resolve(location.slice(5));
+    if (storeDir === dir) throw new InvalidArgumentError(`the store ${storeDir} cannot be the agent directory itself`);
+    if (storeDir.startsWith(dir + path.sep)) out.add(storeDir);
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+/**
+ * Git facts of an agent directory through isomorphic-git: HEAD commit, branch and whether
+ * the work tree is dirty. The `.git` folder itself is captured like any other content.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import git from 'isomorphic-git';
+import type { GitState } from '../snapshot/index.js';
+
+/** Git state of `dir`, or undefined when `dir` is not the top of a git work tree. */
+export async function readGitState(dir: string): Promise<GitState | undefined> {
+  if (!fs.existsSync(path.join(dir, '.git'))) return undefined;
+  let head: string | null = null;
+  try {
+    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+  } catch {
+    head = null; // an empty repository has no HEAD commit yet
+  }
+  const branch = (await git.currentBranch({ fs, dir, fullname: false }).catch(() => undefined)) ?? null;
+  const matrix = await git.statusMatrix({ fs, dir }).catch(() => [] as [string, number, number, number][]);
+  const dirty = matrix.some(([, h, w, s]) => !(h === 1 && w === 1 && s === 1));
+  return { head, branch, dirty };
+}

@@ -1,0 +1,149 @@
+/**
+ * Walks an agent directory and records what is there (phase 1 of a capture): kinds,
+ * stat facts, symlink targets, which files are SQLite databases, and which entries the
+ * capture cache lets us reuse. Reads no file content except 16-byte headers of new or
+ * changed files. Symlinks are recorded, never followed. Sockets, FIFOs and devices are
+ * skipped with a warning. `-wal`, `-shm` and `-journal` files of databases are left out:
+ * a database is captured as one consistent image.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EntryKind } from '../snapshot/index.js';
+import { statFingerprint, type CachedEntry } from './capture-cache.js';
+import type { PathFilter } from './glob.js';
+import { looksLikeSqlite } from './sqlite-image.js';
+
+/** One entry found by the scan. */
+export interface ScanNode {
+  readonly name: string;
+  /** Path relative to the agent directory, `/`-separated. */
+  readonly rel: string;
+  readonly abs: string;
+  readonly kind: EntryKind;
+  readonly mode: number;
+  readonly mtimeNs: bigint;
+  readonly size: number;
+  /** Stat fingerprint (with the `-wal` file's for databases), for the cache. */
+  readonly stat: string;
+  /** Whether this entry's mtime is too close to the capture start to be cached. */
+  readonly racy: boolean;
+  /** Cached content that is still valid, if any. */
+  reuse?: CachedEntry;
+  readonly target?: string;
+  readonly children?: ScanNode[];
+}
+
+/** Options of {@link scanMemdir}. */
+export interface ScanOptions {
+  readonly filter: PathFilter;
+  readonly cache: ReadonlyMap<string, CachedEntry>;
+  /** Capture start, ns since the epoch. */
+  readonly startNs: bigint;
+  /** Racy window in ns. */
+  readonly racyNs: bigint;
+  /** Absolute real paths never captured (the store itself, when it sits inside the directory). */
+  readonly skipPaths: ReadonlySet<string>;
+  readonly warnings: string[];
+}
+
+const SIDE_FILES = ['-wal', '-shm', '-journal'];
+
+/** Scans `root` (which must be a directory) and returns its node. */
+export function scanMemdir(root: string, options: ScanOptions): ScanNode {
+  const st = fs.statSync(root, { bigint: true });
+  return { ...baseNode('', '', root, 'dir', st, options), children: scanDir(root, '', options) };
+}
+
+function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: fs.BigIntStats, o: ScanOptions, extra = ''): ScanNode {
+  return {
+    name,
+    rel,
+    abs,
+    kind,
+    mode: Number(st.mode & 0o7777n),
+    mtimeNs: st.mtimeNs,
+    size: Number(st.size),
+    stat: statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }, extra),
+    racy: st.mtimeNs >= o.startNs - o.racyNs,
+  };
+}
+
+function scanDir(dir: string, rel: string, o: ScanOptions): ScanNode[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // vanished mid-capture
+    throw err;
+  }
+  const nodes: ScanNode[] = [];
+  const databases = new Set<string>();
+  for (const name of names.sort()) {
+    const abs = path.join(dir, name);
+    const childRel = rel === '' ? name : `${rel}/${name}`;
+    if (o.skipPaths.has(abs)) continue;
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(abs, { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    if (st.isDirectory()) {
+      if (o.filter.walksDir(childRel)) nodes.push({ ...baseNode(name, childRel, abs, 'dir', st, o), children: scanDir(abs, childRel, o) });
+    } else if (st.isSymbolicLink()) {
+      if (!o.filter.takesFile(childRel)) continue;
+      const target = readLinkOrUndefined(abs);
+      if (target !== undefined) nodes.push({ ...baseNode(name, childRel, abs, 'symlink', st, o), target });
+    } else if (st.isFile()) {
+      if (!o.filter.takesFile(childRel)) continue;
+      const node = scanFile(name, childRel, abs, st, o);
+      if (node) {
+        if (node.kind === 'sqlite') databases.add(name);
+        nodes.push(node);
+      }
+    } else {
+      o.warnings.push(`skipped ${childRel}: not a regular file, directory or symlink`);
+    }
+  }
+  if (databases.size === 0) return nodes;
+  return nodes.filter((n) => !SIDE_FILES.some((s) => n.name.endsWith(s) && databases.has(n.name.slice(0, -s.length))));
+}
+
+function scanFile(name: string, rel: string, abs: string, st: fs.BigIntStats, o: ScanOptions): ScanNode | undefined {
+  const plain = baseNode(name, rel, abs, 'file', st, o);
+  const cached = o.cache.get(rel);
+  let kind: EntryKind;
+  if (cached && cached.stat.split('|')[0] === plain.stat) kind = cached.kind;
+  else {
+    try {
+      kind = looksLikeSqlite(abs, plain.size) ? 'sqlite' : 'file';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  const node = kind === 'sqlite' ? { ...baseNode(name, rel, abs, 'sqlite', st, o, walFingerprint(abs)), racy: plain.racy || walRacy(abs, o) } : plain;
+  if (cached && cached.kind === kind && cached.stat === node.stat) node.reuse = cached;
+  return node;
+}
+
+/** Stat fingerprint of a database's `-wal` file, or `-` when there is none. */
+export function walFingerprint(dbFile: string): string {
+  const st = fs.statSync(`${dbFile}-wal`, { bigint: true, throwIfNoEntry: false });
+  return st ? statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }) : '-';
+}
+
+function walRacy(dbFile: string, o: ScanOptions): boolean {
+  const st = fs.statSync(`${dbFile}-wal`, { bigint: true, throwIfNoEntry: false });
+  return st !== undefined && st.mtimeNs >= o.startNs - o.racyNs;
+}
+
+function readLinkOrUndefined(abs: string): string | undefined {
+  try {
+    return fs.readlinkSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

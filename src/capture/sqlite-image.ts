@@ -1,0 +1,76 @@
+/**
+ * Consistent point-in-time images of SQLite databases.
+ *
+ * A database is opened read-only and a read transaction is started (`BEGIN` plus one
+ * read); from then on `serialize()` returns the database exactly as of that moment, in
+ * WAL or rollback mode, whatever other processes commit meanwhile. Several databases are
+ * opened first and read after, so they share one cut.
+ */
+import * as fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { InvalidArgumentError, LockedError } from '../errors/index.js';
+
+/** The 16 bytes every SQLite 3 database file starts with. */
+export const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Whether the file at `file` (of `size` bytes) starts like a SQLite database. */
+export function looksLikeSqlite(file: string, size: number): boolean {
+  if (size < 512) return false;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    return fs.readSync(fd, head, 0, 16, 0) === 16 && head.equals(SQLITE_HEADER);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Page size from a database header (bytes 16-17; 1 means 65536). */
+export function headerPageSize(image: Uint8Array): number {
+  const v = (image[16]! << 8) | image[17]!;
+  return v === 1 ? 65536 : v;
+}
+
+/** A database held at one moment by an open read transaction. */
+export class SqliteReadCut {
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+  ) {}
+
+  /**
+   * Opens `file` read-only and starts a read transaction.
+   * @param busyTimeoutMs how long to wait for a writer holding an exclusive lock (default 5000).
+   * @throws LockedError when the database stays locked; InvalidArgumentError when it is not SQLite.
+   */
+  static open(file: string, busyTimeoutMs = 5000): SqliteReadCut {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      db.prepare('BEGIN').run();
+      db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      return new SqliteReadCut(file, db);
+    } catch (err) {
+      db?.close();
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) throw new LockedError(`database ${file}`, busyTimeoutMs, err);
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new InvalidArgumentError(`${file} is not a usable SQLite database: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  /** The whole database image as of the cut. */
+  image(): Buffer {
+    return this.db.serialize();
+  }
+
+  /** Ends the read transaction and closes the connection. */
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.prepare('COMMIT').run();
+    } finally {
+      this.db.close();
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * zstd compression of chunk batches on worker threads, so a writer's main thread keeps
+ * hashing, deduplicating and writing packs while other cores compress.
+ *
+ * A batch is many chunks laid end to end in one buffer. Each worker compresses every chunk
+ * of a batch with the same rule as {@link PayloadEncoder} (zstd when it saves at least 1/32,
+ * raw below 64 bytes or otherwise) at the requested level, and answers with one buffer of
+ * payloads. The outcome is byte for byte what `PayloadEncoder` gives in the main thread;
+ * a test proves it. When the pool cannot run (no workers, a worker died), `compress` falls
+ * back to the main thread, so callers never see a pool failure.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { InvalidArgumentError } from '../errors/index.js';
+import { PayloadEncoder, type EncodedPayload } from './compression.js';
+import { Codec } from './pack-format.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** Options of {@link CompressionPool}. */
+export interface CompressionPoolOptions {
+  /** Worker threads. Default: the machine's available parallelism, at most 4. */
+  readonly workers?: number;
+}
+
+/** Plain-JS worker side; mirrors PayloadEncoder.encode exactly. */
+const SETUP_SOURCE = `
+function setup(data) {
+  const zstd = require(data.zstdPath);
+  const compressors = new Map();
+  function compressorFor(level) {
+    let c = compressors.get(level);
+    if (!c) {
+      c = new zstd.Compressor();
+      c.setParameters({ compressionLevel: level });
+      compressors.set(level, c);
+    }
+    return c;
+  }
+  return (msg) => {
+    const raw = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    const lengths = msg.lengths;
+    const c = compressorFor(msg.level);
+    const parts = [];
+    const codecs = new Uint8Array(lengths.length);
+    const sizes = new Uint32Array(lengths.length);
+    let total = 0;
+    let at = 0;
+    for (let i = 0; i < lengths.length; i++) {
+      const chunk = raw.subarray(at, at + lengths[i]);
+      at += lengths[i];
+      let out = chunk;
+      if (chunk.length >= 64) {
+        const packed = c.compress(chunk);
+        if (packed.length <= chunk.length - (chunk.length >>> 5)) {
+          out = packed;
+          codecs[i] = 1;
+        }
+      }
+      parts.push(out);
+      sizes[i] = out.length;
+      total += out.length;
+    }
+    const bytes = new Uint8Array(total);
+    let pos = 0;
+    for (const p of parts) {
+      bytes.set(p, pos);
+      pos += p.length;
+    }
+    return { result: { bytes, codecs, sizes }, transfer: [bytes.buffer, codecs.buffer, sizes.buffer] };
+  };
+}
+`;
+
+/** Splits a batch into payloads in the main thread with `encoder` (the fallback and the small-batch path). */
+export function encodeBatchInline(encoder: PayloadEncoder, raw: Uint8Array, lengths: readonly number[]): EncodedPayload[] {
+  const out: EncodedPayload[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    const chunk = raw.subarray(at, at + n);
+    at += n;
+    out.push(encoder.encode(chunk));
+  }
+  return out;
+}
+
+/** Compresses chunk batches on worker threads. Share one per process: {@link sharedCompressionPool}. */
+export class CompressionPool {
+  private readonly pool: WorkerPool;
+  private readonly fallback = new Map<number, PayloadEncoder>();
+
+  constructor(options: CompressionPoolOptions = {}) {
+    const require = createRequire(import.meta.url);
+    this.pool = new WorkerPool({
+      name: 'compression pool',
+      size: options.workers ?? Math.min(4, availableParallelism()),
+      setupSource: SETUP_SOURCE,
+      workerData: { zstdPath: require.resolve('zstd-napi') },
+    });
+  }
+
+  /** True when workers are running and jobs go to them. */
+  get ready(): boolean {
+    return this.pool.ready;
+  }
+
+  /** Batches sent to workers and not yet answered. */
+  get busy(): number {
+    return this.pool.busy;
+  }
+
+  /** Starts the workers (idempotent); resolves whether they run. Never rejects. */
+  start(): Promise<boolean> {
+    return this.pool.start();
+  }
+
+  /**
+   * Encodes the chunks laid end to end in `raw` (lengths in `lengths`) at zstd `level`:
+   * on a worker when the pool is ready, else in the main thread. Payloads come back in order;
+   * raw payloads are copies, never views of `raw` (the caller may reuse it once this resolves).
+   * @throws InvalidArgumentError for a level outside 1..19 or lengths that do not sum to `raw.length`.
+   */
+  async compress(raw: Uint8Array, lengths: readonly number[], level: number): Promise<EncodedPayload[]> {
+    let sum = 0;
+    for (const n of lengths) sum += n;
+    if (sum !== raw.length) throw new InvalidArgumentError(`batch lengths sum to ${sum}, batch has ${raw.length} bytes`);
+    const encoder = this.encoderFor(level);
+    if (!this.pool.ready) return this.inline(encoder, raw, lengths);
+    // The bytes are copied into the message (not transferred) so the main thread can still
+    // fall back to compressing them itself if the worker dies. Posting a view clones its
+    // whole ArrayBuffer, so a view of a much larger buffer is cut out first.
+    const view = raw.byteLength * 2 >= raw.buffer.byteLength ? raw : raw.slice();
+    try {
+      const reply = await this.pool.run<{ bytes: Uint8Array; codecs: Uint8Array; sizes: Uint32Array }>({
+        buffer: view.buffer,
+        byteOffset: view.byteOffset,
+        byteLength: view.byteLength,
+        lengths: Uint32Array.from(lengths),
+        level,
+      });
+      const out: EncodedPayload[] = [];
+      let at = 0;
+      for (let i = 0; i < lengths.length; i++) {
+        const size = reply.sizes[i]!;
+        out.push({ codec: reply.codecs[i] === 1 ? Codec.Zstd : Codec.Raw, bytes: reply.bytes.subarray(at, at + size) });
+        at += size;
+      }
+      return out;
+    } catch {
+      return this.inline(encoder, raw, lengths);
+    }
+  }
+
+  private inline(encoder: PayloadEncoder, raw: Uint8Array, lengths: readonly number[]): EncodedPayload[] {
+    return encodeBatchInline(encoder, raw, lengths).map((p) => (p.codec === Codec.Raw ? { codec: p.codec, bytes: p.bytes.slice() } : p));
+  }
+
+  private encoderFor(level: number): PayloadEncoder {
+    let encoder = this.fallback.get(level);
+    if (!encoder) {
+      encoder = new PayloadEncoder(level);
+      this.fallback.set(level, encoder);
+    }
+    return encoder;
+  }
+
+  /** Terminates the workers; later batches are compressed in the main thread. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+let shared: CompressionPool | undefined;
+
+/** The process-wide pool used by chunk writers (created on first use; workers start only when asked). */
+export function sharedCompressionPool(): CompressionPool {
+  shared ??= new CompressionPool();
+  return shared;
+}

@@ -1,0 +1,132 @@
+/**
+ * Restores a snapshot, whole or in part, into a new directory or in place.
+ *
+ * Whole restores are atomic: the tree is written into a temporary sibling directory and
+ * renamed into place, so the target is either untouched or complete. In place, the old
+ * directory is first captured as a `pre-operation` snapshot (unless `preSnapshot: false`),
+ * then swapped out and removed. Partial restores (globs, one database) replace each
+ * selected file atomically and leave everything else alone. State providers and key/value
+ * fields are restored when the whole snapshot or `stateOnly` is asked for.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError, NotFoundError } from '../errors/index.js';
+import type { ProgressCallback } from '../cas/index.js';
+import { compileGlob, captureAgent, type StateProvider } from '../capture/index.js';
+import { resolveSnapshot, type Repository, type SnapshotInfo } from '../snapshot/index.js';
+import { ensureRealDir, writeTreeInto, type RestoreStats } from './tree-writer.js';
+
+/** Options of {@link restoreSnapshot}. */
+export interface RestoreOptions {
+  /** Snapshot name: id, prefix, `agent@latest`, `agent~N` or tag. */
+  readonly snapshot: string;
+  /** Directory to restore into. */
+  readonly target: string;
+  /** Allow writing into an existing non-empty directory. Default false. */
+  readonly inPlace?: boolean;
+  /** Capture the target before an in-place restore. Default true. */
+  readonly preSnapshot?: boolean;
+  /** Restore only files matching these globs. */
+  readonly paths?: readonly string[];
+  /** Restore only this database (its path relative to the agent directory). */
+  readonly database?: string;
+  /** Restore only runtime state and fields, no files. */
+  readonly stateOnly?: boolean;
+  /** Providers to hand recorded state back to (by name). */
+  readonly stateProviders?: readonly StateProvider[];
+  /** Also restore the agent's key/value fields into the store. Default true for whole and state-only restores. */
+  readonly fields?: boolean;
+  readonly onProgress?: ProgressCallback;
+}
+
+/** What a restore did. */
+export interface RestoreResult {
+  readonly snapshot: SnapshotInfo;
+  readonly target: string;
+  readonly stats: RestoreStats;
+  /** The pre-operation snapshot taken before an in-place restore. */
+  readonly preSnapshot?: SnapshotInfo;
+  readonly stateRestored: string[];
+  readonly fieldsRestored: boolean;
+}
+
+/** Restores a snapshot; see the module comment. */
+export async function restoreSnapshot(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
+  const info = resolveSnapshot(repo.catalog, options.snapshot);
+  const snapshot = await repo.readSnapshot(info.id);
+  const target = path.resolve(options.target);
+  const partial = options.paths !== undefined || options.database !== undefined;
+  const stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, databases: 0, bytes: 0 };
+  const existing = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) throw new InvalidArgumentError(`restore target ${target} exists and is not a directory`);
+  const nonEmpty = existing !== undefined && fs.readdirSync(target).length > 0;
+  if (nonEmpty && !options.inPlace && !options.stateOnly) {
+    throw new InvalidArgumentError(`restore target ${target} is not empty; choose a new directory or restore in place`, { target });
+  }
+  let pre: SnapshotInfo | undefined;
+  if (nonEmpty && options.inPlace && options.preSnapshot !== false && !options.stateOnly) {
+    pre = (await captureAgent(repo, { dir: target, agent: info.agent, kind: 'pre-operation', message: `before restoring ${info.id.slice(0, 12)}`, git: false })).snapshot;
+  }
+  if (!options.stateOnly) {
+    const base = { repo, stats, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    if (partial) {
+      const select = selector(options);
+      ensureRealDir(target);
+      const wrote = await writeTreeInto({ ...base, select }, snapshot.sources.memdir.tree, target, '');
+      if (!wrote) throw new NotFoundError('path', [...(options.paths ?? []), options.database ?? ''].filter(Boolean).join(', '), { snapshot: info.id });
+    } else {
+      assertStoreOutside(repo, target);
+      await restoreWhole(target, existing !== undefined, (dir) => writeTreeInto(base, snapshot.sources.memdir.tree, dir, ''));
+    }
+  }
+  const stateRestored: string[] = [];
+  if (!partial || options.stateOnly) {
+    for (const provider of options.stateProviders ?? []) {
+      await provider.restore(snapshot.sources.state[provider.name]);
+      stateRestored.push(provider.name);
+    }
+  }
+  const fieldsRestored = options.fields ?? (!partial || options.stateOnly === true);
+  if (fieldsRestored) repo.catalog.saveAllFields(info.agent, snapshot.sources.fields);
+  return { snapshot: info, target, stats, ...(pre ? { preSnapshot: pre } : {}), stateRestored, fieldsRestored };
+}
+
+function selector(options: RestoreOptions): (rel: string) => boolean {
+  const globs = (options.paths ?? []).map(compileGlob);
+  const db = options.database?.replace(/^\.?\/+/, '');
+  return (rel) => globs.some((g) => g.matches(rel)) || rel === db;
+}
+
+/** Writes into a temporary sibling, then swaps it into place. */
+async function restoreWhole(target: string, targetExists: boolean, write: (dir: string) => Promise<unknown>): Promise<void> {
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(parent, `.${path.basename(target)}.memsnap-restore-${tag}`);
+  fs.mkdirSync(tmp, { mode: 0o700 });
+  try {
+    await write(tmp);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (!targetExists) {
+    fs.renameSync(tmp, target);
+    return;
+  }
+  const old = path.join(parent, `.${path.basename(target)}.memsnap-old-${tag}`);
+  fs.renameSync(target, old);
+  fs.renameSync(tmp, target);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** A whole restore swaps the target directory, which must not carry the store away with it. */
+function assertStoreOutside(repo: Repository, target: string): void {
+  const location = repo.chunks.backend.location;
+  if (!location.startsWith('file:')) return;
+  const storeDir = path.resolve(location.slice(5));
+  if (storeDir === target || storeDir.startsWith(target + path.sep)) {
+    throw new InvalidArgumentError(`the store ${storeDir} lies inside ${target}; restore the whole snapshot elsewhere, or restore paths (--path '**') in place`);
+  }
+}

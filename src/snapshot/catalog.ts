@@ -1,0 +1,257 @@
+/**
+ * The snapshot catalog, refs, key/value fields and capture cache: tables in the store's
+ * SQLite index database, beside the chunk index (schema in docs/FORMAT.md).
+ *
+ * The catalog mirrors what snapshot objects say, so lookups need no chunk reads; refs are
+ * the per-agent heads. A commit is one IMMEDIATE transaction that checks the expected
+ * parent (compare-and-swap) and the idempotency key, then records the snapshot and moves
+ * the head. Everything here is synchronous (better-sqlite3).
+ */
+import type Database from 'better-sqlite3';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors/index.js';
+import type { ContentId } from '../hash/index.js';
+import type { JsonValue, SnapshotKind } from './snapshot-object.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  id TEXT PRIMARY KEY,
+  agent TEXT NOT NULL,
+  parent TEXT,
+  seq INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  message TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  sources_digest TEXT NOT NULL,
+  idempotency_key TEXT
+);
+CREATE INDEX IF NOT EXISTS snapshots_by_agent ON snapshots(agent, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS snapshots_by_key ON snapshots(agent, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS refs (agent TEXT PRIMARY KEY, head TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fields (agent TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY (agent, key));
+CREATE TABLE IF NOT EXISTS capture_cache (agent TEXT NOT NULL, source TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (agent, source));
+`;
+
+/** One snapshot as listed by the catalog. */
+export interface SnapshotInfo {
+  readonly id: ContentId;
+  readonly agent: string;
+  readonly parent: ContentId | null;
+  /** 1 for an agent's first snapshot, parent's seq + 1 after. */
+  readonly seq: number;
+  readonly timeMs: number;
+  readonly kind: SnapshotKind;
+  readonly tags: string[];
+  readonly message: string;
+  /** Logical bytes of file and database content. */
+  readonly bytes: number;
+  readonly sourcesDigest: string;
+  readonly idempotencyKey: string | null;
+}
+
+/** What a commit records. */
+export interface CommitRecord extends Omit<SnapshotInfo, 'seq'> {
+  /** The head the capture started from; the commit fails if the head moved since. */
+  readonly expectedParent: ContentId | null;
+}
+
+/** How a commit ended: a new snapshot, or an earlier one under the same idempotency key. */
+export interface CommitOutcome {
+  readonly snapshot: SnapshotInfo;
+  /** True when an identical capture with the same idempotency key already existed. */
+  readonly replayed: boolean;
+}
+
+/** Filters for {@link Catalog.list}. */
+export interface ListFilter {
+  readonly agent?: string;
+  readonly kind?: SnapshotKind;
+  readonly tag?: string;
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
+  /** Newest first, at most this many. */
+  readonly limit?: number;
+}
+
+interface Row {
+  id: string;
+  agent: string;
+  parent: string | null;
+  seq: number;
+  time_ms: number;
+  kind: string;
+  tags: string;
+  message: string;
+  bytes: number;
+  sources_digest: string;
+  idempotency_key: string | null;
+}
+
+function toInfo(r: Row): SnapshotInfo {
+  return {
+    id: r.id as ContentId,
+    agent: r.agent,
+    parent: r.parent as ContentId | null,
+    seq: r.seq,
+    timeMs: r.time_ms,
+    kind: r.kind as SnapshotKind,
+    tags: JSON.parse(r.tags) as string[],
+    message: r.message,
+    bytes: r.bytes,
+    sourcesDigest: r.sources_digest,
+    idempotencyKey: r.idempotency_key,
+  };
+}
+
+/** Catalog, refs, fields and capture cache over one SQLite connection. */
+export class Catalog {
+  constructor(private readonly db: Database.Database) {
+    db.exec(SCHEMA);
+  }
+
+  /** The head snapshot id of `agent`, or null when it has none. */
+  head(agent: string): ContentId | null {
+    return ((this.db.prepare(`SELECT head FROM refs WHERE agent = ?`).pluck().get(agent) as string | undefined) ?? null) as ContentId | null;
+  }
+
+  /** Every agent with a head, sorted. */
+  agents(): string[] {
+    return this.db.prepare(`SELECT agent FROM refs ORDER BY agent`).pluck().all() as string[];
+  }
+
+  /** The catalog row of `id`, or undefined. */
+  get(id: ContentId): SnapshotInfo | undefined {
+    const row = this.db.prepare(`SELECT * FROM snapshots WHERE id = ?`).get(id) as Row | undefined;
+    return row && toInfo(row);
+  }
+
+  /** Snapshots whose id starts with `prefix` (at most 2, enough to tell ambiguity). */
+  byPrefix(prefix: string): SnapshotInfo[] {
+    return (this.db.prepare(`SELECT * FROM snapshots WHERE id >= ? AND id < ? ORDER BY id LIMIT 2`).all(prefix, `${prefix}g`) as Row[]).map(toInfo);
+  }
+
+  /** The snapshot of `agent` with sequence number `seq`. */
+  bySeq(agent: string, seq: number): SnapshotInfo | undefined {
+    const row = this.db.prepare(`SELECT * FROM snapshots WHERE agent = ? AND seq = ? ORDER BY time_ms DESC LIMIT 1`).get(agent, seq) as Row | undefined;
+    return row && toInfo(row);
+  }
+
+  /** Snapshots matching `filter`, newest first. */
+  list(filter: ListFilter = {}): SnapshotInfo[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.agent !== undefined) (where.push('agent = ?'), args.push(filter.agent));
+    if (filter.kind !== undefined) (where.push('kind = ?'), args.push(filter.kind));
+    if (filter.tag !== undefined) (where.push(`EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)`), args.push(filter.tag));
+    if (filter.sinceMs !== undefined) (where.push('time_ms >= ?'), args.push(filter.sinceMs));
+    if (filter.untilMs !== undefined) (where.push('time_ms <= ?'), args.push(filter.untilMs));
+    const sql = `SELECT * FROM snapshots ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms DESC, seq DESC ${filter.limit ? `LIMIT ${Math.floor(filter.limit)}` : ''}`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toInfo);
+  }
+
+  /**
+   * Records a snapshot and moves its agent's head, atomically.
+   * @throws ConflictError when the head is no longer `expectedParent`, or when the
+   *   idempotency key was used for a capture with different content.
+   */
+  commit(rec: CommitRecord): CommitOutcome {
+    return this.db
+      .transaction((): CommitOutcome => {
+        if (rec.idempotencyKey !== null) {
+          const prior = this.db.prepare(`SELECT * FROM snapshots WHERE agent = ? AND idempotency_key = ?`).get(rec.agent, rec.idempotencyKey) as Row | undefined;
+          if (prior) {
+            if (prior.sources_digest === rec.sourcesDigest) return { snapshot: toInfo(prior), replayed: true };
+            throw new ConflictError(`idempotency key ${JSON.stringify(rec.idempotencyKey)} of agent ${rec.agent} was already used for snapshot ${prior.id.slice(0, 12)} with different content`, {
+              agent: rec.agent,
+              idempotencyKey: rec.idempotencyKey,
+              existing: prior.id,
+            });
+          }
+        }
+        const head = this.head(rec.agent);
+        if (head !== rec.expectedParent) {
+          throw new ConflictError(`agent ${rec.agent} moved to ${head?.slice(0, 12) ?? 'nothing'} while this capture expected ${rec.expectedParent?.slice(0, 12) ?? 'no history'}; capture again from the new head`, {
+            agent: rec.agent,
+            expected: rec.expectedParent,
+            actual: head,
+          });
+        }
+        const parentSeq = rec.parent ? ((this.db.prepare(`SELECT seq FROM snapshots WHERE id = ?`).pluck().get(rec.parent) as number | undefined) ?? 0) : 0;
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO snapshots (id, agent, parent, seq, time_ms, kind, tags, message, bytes, sources_digest, idempotency_key)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(rec.id, rec.agent, rec.parent, parentSeq + 1, rec.timeMs, rec.kind, JSON.stringify(rec.tags), rec.message, rec.bytes, rec.sourcesDigest, rec.idempotencyKey);
+        this.db.prepare(`INSERT INTO refs (agent, head, updated_ms) VALUES (?, ?, ?) ON CONFLICT(agent) DO UPDATE SET head = excluded.head, updated_ms = excluded.updated_ms`).run(rec.agent, rec.id, Date.now());
+        return { snapshot: this.get(rec.id)!, replayed: false };
+      })
+      .immediate();
+  }
+
+  // --- key/value fields -------------------------------------------------------------
+
+  /** Saves one field (JSON value). */
+  saveField(agent: string, key: string, value: JsonValue): void {
+    assertFieldKey(key);
+    this.db.prepare(`INSERT INTO fields (agent, key, value, updated_ms) VALUES (?, ?, ?, ?) ON CONFLICT(agent, key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms`).run(agent, key, JSON.stringify(value), Date.now());
+  }
+
+  /** Replaces all of an agent's fields with `values`, atomically. */
+  saveAllFields(agent: string, values: Readonly<Record<string, JsonValue>>): void {
+    for (const key of Object.keys(values)) assertFieldKey(key);
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM fields WHERE agent = ?`).run(agent);
+      for (const [key, value] of Object.entries(values)) this.saveField(agent, key, value);
+    }).immediate();
+  }
+
+  /** One field's value. @throws NotFoundError when it does not exist. */
+  loadField(agent: string, key: string): JsonValue {
+    const text = this.db.prepare(`SELECT value FROM fields WHERE agent = ? AND key = ?`).pluck().get(agent, key) as string | undefined;
+    if (text === undefined) throw new NotFoundError('field', key, { agent });
+    return JSON.parse(text) as JsonValue;
+  }
+
+  /** All fields of an agent, by key. */
+  loadAllFields(agent: string): Record<string, JsonValue> {
+    const rows = this.db.prepare(`SELECT key, value FROM fields WHERE agent = ? ORDER BY key`).all(agent) as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as JsonValue]));
+  }
+
+  /** Whether a field exists. */
+  fieldExists(agent: string, key: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM fields WHERE agent = ? AND key = ?`).get(agent, key) !== undefined;
+  }
+
+  /** Deletes a field; returns whether it existed. */
+  deleteField(agent: string, key: string): boolean {
+    return this.db.prepare(`DELETE FROM fields WHERE agent = ? AND key = ?`).run(agent, key).changes > 0;
+  }
+
+  // --- capture cache -----------------------------------------------------------------
+
+  /** The cached stat data of an agent's source, or undefined. */
+  loadCache(agent: string, source: string): string | undefined {
+    return this.db.prepare(`SELECT data FROM capture_cache WHERE agent = ? AND source = ?`).pluck().get(agent, source) as string | undefined;
+  }
+
+  /** Replaces the cached stat data of an agent's source. */
+  saveCache(agent: string, source: string, data: string): void {
+    this.db.prepare(`INSERT INTO capture_cache (agent, source, data) VALUES (?, ?, ?) ON CONFLICT(agent, source) DO UPDATE SET data = excluded.data`).run(agent, source, data);
+  }
+
+  /** Runs `fn` inside one read transaction, so several reads see one moment. */
+  readTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+}
+
+/** Field keys: 1-200 characters, no control characters. */
+export function assertFieldKey(key: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200 || /[\x00-\x1f]/.test(key)) {
+    throw new InvalidArgumentError(`bad field key ${JSON.stringify(key)} (1-200 characters, no control characters)`);
+  }
+}

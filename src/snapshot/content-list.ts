@@ -1,0 +1,155 @@
+/**
+ * File and database content: an ordered list of chunk references, stored inline when short
+ * and otherwise as a Merkle tree of list nodes cut by content.
+ *
+ * A list node (binary, version 1; docs/FORMAT.md):
+ * ```
+ * "MSLN" | version u8 = 1 | level u8 | 2 zero | count u32 | count × (id 32 B | length u64)
+ * ```
+ * Level-0 items are data chunks; level-n items are level-(n-1) nodes with the bytes they
+ * cover. A node ends after an item whose id's first 32 bits are ≡ 0 mod 16 (so an
+ * unchanged stretch of a long list gives unchanged nodes and costs nothing in the next
+ * snapshot), or at 256 items. Levels are added until one node remains: the root.
+ */
+import { CorruptChunkError, InvalidArgumentError, UnsupportedVersionError } from '../errors/index.js';
+import { contentIdFromBytes, isContentId, type ContentId } from '../hash/index.js';
+import type { ChunkWriter } from '../cas/index.js';
+import { KIND_OBJECT } from './object-store.js';
+
+/** One chunk of content: its id and length in bytes. */
+export type ChunkRef = readonly [id: ContentId, length: number];
+
+/** Content of a file or database image: inline chunks or the root of a list tree. */
+export interface ContentRef {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** The chunks, when there are at most {@link INLINE_CHUNKS}. */
+  readonly chunks?: readonly ChunkRef[];
+  /** Root list node, when there are more. */
+  readonly list?: ContentId;
+}
+
+/** Most chunks kept inline in a content reference. */
+export const INLINE_CHUNKS = 16;
+const NODE_MAGIC = Buffer.from('MSLN');
+const NODE_VERSION = 1;
+const NODE_HEADER = 12;
+const ITEM_BYTES = 40;
+/** A node is cut after an item whose id prefix is ≡ 0 modulo this (average fan-out). */
+export const LIST_FANOUT = 16;
+/** Hard cap on items per node. */
+export const LIST_MAX_ITEMS = 256;
+
+/** Encodes one list node. */
+export function encodeListNode(level: number, items: readonly ChunkRef[]): Buffer {
+  const b = Buffer.alloc(NODE_HEADER + items.length * ITEM_BYTES);
+  NODE_MAGIC.copy(b, 0);
+  b[4] = NODE_VERSION;
+  b[5] = level;
+  b.writeUInt32LE(items.length, 8);
+  items.forEach(([id, length], i) => {
+    const at = NODE_HEADER + i * ITEM_BYTES;
+    b.write(id, at, 'hex');
+    b.writeBigUInt64LE(BigInt(length), at + 32);
+  });
+  return b;
+}
+
+/** Decodes a list node. @throws CorruptChunkError, UnsupportedVersionError. */
+export function decodeListNode(id: ContentId, bytes: Uint8Array): { level: number; items: ChunkRef[] } {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < NODE_HEADER || !b.subarray(0, 4).equals(NODE_MAGIC)) throw new CorruptChunkError(id, '-', 0, 'not a list node');
+  if (b[4] !== NODE_VERSION) throw new UnsupportedVersionError(`list node ${id.slice(0, 12)}`, b[4]!, NODE_VERSION);
+  const count = b.readUInt32LE(8);
+  if (b.length !== NODE_HEADER + count * ITEM_BYTES) throw new CorruptChunkError(id, '-', 0, 'list node has the wrong length');
+  const items: ChunkRef[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = NODE_HEADER + i * ITEM_BYTES;
+    items.push([contentIdFromBytes(b.subarray(at, at + 32)), Number(b.readBigUInt64LE(at + 32))]);
+  }
+  return { level: b[5]!, items };
+}
+
+function endsNode(id: ContentId, count: number): boolean {
+  return count >= LIST_MAX_ITEMS || Number.parseInt(id.slice(0, 8), 16) % LIST_FANOUT === 0;
+}
+
+/** Stores the list nodes needed for `chunks` and returns the content reference. */
+export async function writeContent(writer: Pick<ChunkWriter, 'put'>, chunks: readonly ChunkRef[]): Promise<ContentRef> {
+  const size = chunks.reduce((sum, [, n]) => sum + n, 0);
+  if (chunks.length <= INLINE_CHUNKS) return { size, chunks: chunks.slice() };
+  let level = 0;
+  let items: readonly ChunkRef[] = chunks;
+  for (;;) {
+    const parents: ChunkRef[] = [];
+    let start = 0;
+    let covered = 0;
+    for (let i = 0; i < items.length; i++) {
+      covered += items[i]![1];
+      if (i === items.length - 1 || endsNode(items[i]![0], i - start + 1)) {
+        const { id } = await writer.put(encodeListNode(level, items.slice(start, i + 1)), KIND_OBJECT);
+        parents.push([id, covered]);
+        start = i + 1;
+        covered = 0;
+      }
+    }
+    if (parents.length === 1) return { size, list: parents[0]![0] };
+    items = parents;
+    level++;
+  }
+}
+
+/** Yields the chunk references of `content` in order, reading list nodes through `get`. */
+export async function* contentChunks(get: (id: ContentId) => Promise<Uint8Array>, content: ContentRef): AsyncGenerator<ChunkRef> {
+  if (content.chunks) {
+    yield* content.chunks;
+    return;
+  }
+  if (!content.list) return;
+  yield* walkNode(get, content.list, undefined);
+}
+
+async function* walkNode(get: (id: ContentId) => Promise<Uint8Array>, id: ContentId, expectedLevel: number | undefined): AsyncGenerator<ChunkRef> {
+  const node = decodeListNode(id, await get(id));
+  if (expectedLevel !== undefined && node.level !== expectedLevel) throw new CorruptChunkError(id, '-', 0, `list node at level ${node.level}, expected ${expectedLevel}`);
+  if (node.level === 0) {
+    yield* node.items;
+    return;
+  }
+  for (const [child] of node.items) yield* walkNode(get, child, node.level - 1);
+}
+
+/** The list node ids reachable from `content` (for GC marking and bundles). */
+export async function* contentListNodes(get: (id: ContentId) => Promise<Uint8Array>, content: ContentRef): AsyncGenerator<ContentId> {
+  if (!content.list) return;
+  const stack: ContentId[] = [content.list];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    yield id;
+    const node = decodeListNode(id, await get(id));
+    if (node.level > 0) for (const [child] of node.items) stack.push(child);
+  }
+}
+
+/** Validates a content reference decoded from JSON. @throws InvalidArgumentError. */
+export function parseContentRef(value: unknown): ContentRef {
+  const v = value as { size?: unknown; chunks?: unknown; list?: unknown };
+  if (typeof v !== 'object' || v === null || !Number.isSafeInteger(v.size) || (v.size as number) < 0) throw new InvalidArgumentError('bad content reference');
+  if (v.list !== undefined) {
+    if (typeof v.list !== 'string' || !isContentId(v.list)) throw new InvalidArgumentError('bad content list id');
+    return { size: v.size as number, list: v.list };
+  }
+  if (!Array.isArray(v.chunks)) throw new InvalidArgumentError('content reference has neither chunks nor list');
+  const chunks = v.chunks.map((c: unknown) => {
+    if (!Array.isArray(c) || c.length !== 2 || typeof c[0] !== 'string' || !isContentId(c[0]) || !Number.isSafeInteger(c[1])) {
+      throw new InvalidArgumentError('bad chunk reference');
+    }
+    return [c[0], c[1]] as ChunkRef;
+  });
+  return { size: v.size as number, chunks };
+}
+
+/** The JSON form of a content reference (for canonical objects). */
+export function contentRefJson(c: ContentRef): { size: number; chunks?: [string, number][]; list?: string } {
+  return c.list ? { size: c.size, list: c.list } : { size: c.size, chunks: (c.chunks ?? []).map(([id, n]) => [id, n]) };
+}

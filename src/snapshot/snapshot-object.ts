@@ -1,0 +1,113 @@
+/**
+ * The snapshot root object: what one capture of one agent recorded, in canonical JSON.
+ * Its id is the hash of its bytes, and it names every tree and chunk below it, so the id
+ * verifies the whole snapshot. Format in docs/FORMAT.md.
+ */
+import { CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
+import { hashContent, isContentId, type ContentId } from '../hash/index.js';
+import type { ChunkWriter } from '../cas/index.js';
+import { canonicalBytes, type CanonicalValue } from './canonical-json.js';
+import { writeObject, type ObjectReader } from './object-store.js';
+
+/** Why a snapshot was taken. */
+export type SnapshotKind = 'automatic' | 'manual' | 'pre-operation' | 'recovery';
+/** All snapshot kinds. */
+export const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['automatic', 'manual', 'pre-operation', 'recovery'];
+
+/** Git facts of the memdir at capture time (absent when it is not a git work tree). */
+export interface GitState {
+  /** Commit id HEAD resolves to, or null in an empty repository. */
+  readonly head: string | null;
+  /** Current branch, or null when HEAD is detached. */
+  readonly branch: string | null;
+  /** Whether the work tree or index differs from HEAD. */
+  readonly dirty: boolean;
+}
+
+/** JSON values, as captured from state providers and key/value fields. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a snapshot holds, apart from its history metadata. */
+export interface SnapshotSources {
+  /** Root tree of the agent directory (databases inside it are `sqlite` entries). */
+  readonly memdir: { readonly tree: ContentId; readonly git?: GitState };
+  /** Values of the runtime-state providers that returned one, by provider name. */
+  readonly state: Readonly<Record<string, JsonValue>>;
+  /** The agent's key/value fields at the cut. */
+  readonly fields: Readonly<Record<string, JsonValue>>;
+}
+
+/** Totals over the captured content. */
+export interface SnapshotTotals {
+  readonly files: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly databases: number;
+  /** Bytes of file and database content. */
+  readonly bytes: number;
+}
+
+/** A snapshot root as stored. */
+export interface Snapshot {
+  readonly agent: string;
+  readonly parent: ContentId | null;
+  /** Capture time (the cut) in ms since the epoch. */
+  readonly timeMs: number;
+  readonly kind: SnapshotKind;
+  readonly tags: readonly string[];
+  readonly message: string;
+  readonly sources: SnapshotSources;
+  readonly totals: SnapshotTotals;
+}
+
+function toCanonical(value: unknown): CanonicalValue {
+  return value as CanonicalValue;
+}
+
+/** Stores a snapshot root and returns its id. Tags are sorted and deduplicated. */
+export async function writeSnapshot(writer: Pick<ChunkWriter, 'put'>, s: Snapshot): Promise<ContentId> {
+  return writeObject(writer, 'snapshot', {
+    agent: s.agent,
+    parent: s.parent,
+    timeMs: s.timeMs,
+    kind: s.kind,
+    tags: [...new Set(s.tags)].sort(),
+    message: s.message,
+    sources: toCanonical(s.sources),
+    totals: toCanonical(s.totals),
+  });
+}
+
+/** A digest of a snapshot's sources only: equal for two captures that saw the same content. */
+export function sourcesDigest(sources: SnapshotSources): ContentId {
+  return hashContent(canonicalBytes(toCanonical(sources)));
+}
+
+/** Reads and validates a snapshot root. @throws CorruptChunkError, UnsupportedVersionError. */
+export async function readSnapshot(objects: ObjectReader, id: ContentId): Promise<Snapshot> {
+  const o = await objects.read(id, 'snapshot');
+  const bad = (why: string): never => {
+    throw new CorruptChunkError(id, '-', 0, `snapshot ${why}`);
+  };
+  const sources = o['sources'] as SnapshotSources | undefined;
+  if (typeof o['agent'] !== 'string') bad('without agent');
+  if (o['parent'] !== null && !(typeof o['parent'] === 'string' && isContentId(o['parent']))) bad('with a bad parent');
+  if (!Number.isSafeInteger(o['timeMs'])) bad('without time');
+  if (!SNAPSHOT_KINDS.includes(o['kind'] as SnapshotKind)) bad(`of unknown kind ${String(o['kind'])}`);
+  if (!sources || typeof sources.memdir?.tree !== 'string' || !isContentId(sources.memdir.tree)) bad('without a memdir tree');
+  return {
+    agent: o['agent'] as string,
+    parent: o['parent'] as ContentId | null,
+    timeMs: o['timeMs'] as number,
+    kind: o['kind'] as SnapshotKind,
+    tags: Array.isArray(o['tags']) ? (o['tags'] as string[]) : [],
+    message: typeof o['message'] === 'string' ? o['message'] : '',
+    sources: { memdir: sources!.memdir, state: sources!.state ?? {}, fields: sources!.fields ?? {} },
+    totals: o['totals'] as SnapshotTotals,
+  };
+}
+
+/** Checks a tag: 1-100 characters of letters, digits and `._:-`, not starting with `-`. */
+export function assertTag(tag: string): void {
+  if (!/^[A-Za-z0-9._:][A-Za-z0-9._:-]{0,99}$/.test(tag)) throw new InvalidArgumentError(`bad tag ${JSON.stringify(tag)} (letters, digits and ._:- only, up to 100)`);
+}
