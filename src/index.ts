@@ -5,3 +5,7 @@ export * from './errors/index.js';
 export * from './hash/index.js';
 export * from './chunker/index.js';
 export * from './cas/index.js';
+export * from './snapshot/index.js';
+export * from './capture/index.js';
+export * from './restore/index.js';
+export * from './inspect/index.js';

@@ -112,10 +112,11 @@ export class ChunkStore {
 
 /** Reads and verifies one chunk at a known location. @throws CorruptChunkError. */
 export async function readChunkAt(backend: Pick<ObjectBackend, 'getRange'>, loc: ChunkLocation): Promise<Uint8Array> {
-  const at = payloadOffset(loc);
+  // Errors name the entry's offset (its header), as verify reports do.
+  const at = loc.offset;
   let stored: Uint8Array;
   try {
-    stored = await backend.getRange(packKey(loc.pack), at, loc.storedLength);
+    stored = await backend.getRange(packKey(loc.pack), payloadOffset(loc), loc.storedLength);
   } catch (err) {
     if (err instanceof NotFoundError) throw new CorruptChunkError(loc.id, loc.pack, at, 'its pack is missing', err);
     throw err;

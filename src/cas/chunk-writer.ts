@@ -141,8 +141,10 @@ export class ChunkWriter {
       this.stats.bytesDeduplicated += data.length;
       return { id, stored: false };
     }
+    let dispatched = false;
     if (this.batchUsed + data.length > this.batch.length) {
       this.dispatchBatch();
+      dispatched = true;
       if (data.length > this.batch.length) this.batch = new Uint8Array(data.length);
     }
     this.batch.set(data, this.batchUsed);
@@ -153,6 +155,12 @@ export class ChunkWriter {
     this.stats.bytesStored += data.length;
     if (this.batchUsed >= WRITER_BATCH_BYTES) {
       this.dispatchBatch();
+      dispatched = true;
+    }
+    if (dispatched) {
+      // Let the event loop run once per batch: worker replies (and a pool's start-up) arrive
+      // as messages, which a caller putting in a tight loop would otherwise starve.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       // Bound memory: a few batches compressing, at most one pack sealing while the next fills.
       while (this.inflightBytes > MAX_INFLIGHT_BYTES && this.inflightDone.length > 0) await this.inflightDone[0];
       if (this.sealsInFlight > 1) await this.sealing;

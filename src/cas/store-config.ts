@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, UnsupportedVersionError } from '../errors/index.js';
-import { DEFAULT_FILE_CHUNKER, DEFAULT_PAGE_CHUNKER, GEAR_TABLE_NAME, knownChunkerNames } from '../chunker/index.js';
+import { DEFAULT_FILE_CHUNKER, DEFAULT_PAGE_CHUNKER, GEAR_TABLE_NAME, knownFileChunkerNames, knownPageChunkerNames } from '../chunker/index.js';
 import { DEFAULT_ZSTD_LEVEL } from './compression.js';
 
 /** Store format version this build writes and reads. */
@@ -84,11 +84,11 @@ export function formatStoreConfig(config: StoreConfig): string {
 }
 
 function validate(c: StoreConfig): void {
-  const known = knownChunkerNames();
   if (c.hash !== 'blake3-256') throw new UnsupportedVersionError('store hash', String(c.hash), 'blake3-256');
-  for (const name of [c.chunkers?.file, c.chunkers?.sqlite]) {
-    if (!known.includes(name as string)) throw new UnsupportedVersionError('store chunker', String(name), known.join(', '));
-  }
+  const files = knownFileChunkerNames();
+  const pages = knownPageChunkerNames();
+  if (!files.includes(c.chunkers?.file)) throw new UnsupportedVersionError('store file chunker', String(c.chunkers?.file), files.join(', '));
+  if (!pages.includes(c.chunkers?.sqlite)) throw new UnsupportedVersionError('store sqlite chunker', String(c.chunkers?.sqlite), pages.join(', '));
   if (c.chunkers.gear !== GEAR_TABLE_NAME) throw new UnsupportedVersionError('store gear table', String(c.chunkers.gear), GEAR_TABLE_NAME);
   const level = c.compression?.level;
   if (c.compression?.codec !== 'zstd' || !Number.isInteger(level) || level < 1 || level > 19) {

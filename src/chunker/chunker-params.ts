@@ -55,7 +55,17 @@ export function pageChunker(name: string, pageSize: number): Chunker {
   return new PageChunker(params, pageSize);
 }
 
+/** Frozen names of the file chunkers this build can read. */
+export function knownFileChunkerNames(): string[] {
+  return [...FILE_CHUNKERS.keys()];
+}
+
+/** Frozen names of the page-aligned chunkers this build can read. */
+export function knownPageChunkerNames(): string[] {
+  return [...PAGE_CHUNKERS.keys()];
+}
+
 /** All frozen chunker names this build can read. */
 export function knownChunkerNames(): string[] {
-  return [...FILE_CHUNKERS.keys(), ...PAGE_CHUNKERS.keys()];
+  return [...knownFileChunkerNames(), ...knownPageChunkerNames()];
 }

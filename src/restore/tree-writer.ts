@@ -28,10 +28,14 @@ export interface TreeWriteContext {
   readonly onProgress?: ProgressCallback;
 }
 
-/** mtime in ns (decimal string) as the seconds value utimes takes (µs precision). */
+/**
+ * mtime in ns (decimal string) as the seconds value utimes takes (µs precision). libuv
+ * truncates the double's fraction to whole µs, and a double near 1.7e9 s is only exact to
+ * ~0.24 µs, so aim at the middle of the µs: truncation then lands on the right one.
+ */
 function mtimeSeconds(mtimeNs: string): number {
-  const ns = BigInt(mtimeNs);
-  return Number(ns / 1000n) / 1e6;
+  const us = BigInt(mtimeNs) / 1000n;
+  return (Number(us) + 0.5) / 1e6;
 }
 
 /** Writes the content of `content` into the new file `file` with `mode`. */

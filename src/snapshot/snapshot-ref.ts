@@ -1,6 +1,7 @@
 /**
  * Naming snapshots: a full id or unique id prefix (at least 4 hex characters), `agent`
- * or `agent@latest` (the head), `agent~N` (N snapshots before the head), or a tag
+ * or `agent@latest` (the head), `agent@N` (the agent's N-th snapshot, as `log` numbers
+ * them), `agent~N` (N snapshots before the head), or a tag
  * (the newest snapshot carrying it; `agent@tag` restricts to one agent).
  */
 import { InvalidArgumentError, NotFoundError } from '../errors/index.js';
@@ -20,6 +21,11 @@ export function resolveSnapshot(catalog: Catalog, ref: string): SnapshotInfo {
   if (at) {
     const [, agent, what] = at as unknown as [string, string, string];
     if (what === 'latest' || what === 'head') return headOf(catalog, agent, ref);
+    if (/^\d+$/.test(what)) {
+      const numbered = catalog.bySeq(agent, Number(what));
+      if (!numbered) throw new NotFoundError('snapshot', ref);
+      return numbered;
+    }
     const tagged = catalog.list({ agent, tag: what, limit: 1 })[0];
     if (!tagged) throw new NotFoundError('snapshot', ref);
     return tagged;

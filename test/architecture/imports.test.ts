@@ -27,9 +27,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // Added with src/restore (writes a snapshot back to disk). An in-place restore first takes a
   // pre-operation capture, so restore sits above capture (and capture never imports restore).
   restore: [...BELOW_SNAPSHOT, 'capture'],
-  cli: ['errors', 'hash', 'chunker', 'cas', 'ingest', 'snapshot', 'capture', 'export', 'gc', 'restore', 'index'],
+  // Read-only views of snapshots (walk, cat, diff, stats, verify).
+  inspect: BELOW_SNAPSHOT,
+  cli: ['errors', 'hash', 'chunker', 'cas', 'ingest', 'snapshot', 'capture', 'export', 'gc', 'restore', 'inspect', 'index'],
   // The public API re-exports the library, never the CLI.
-  index: ['errors', 'hash', 'chunker', 'cas', 'ingest', 'snapshot', 'capture', 'export', 'gc', 'restore'],
+  index: ['errors', 'hash', 'chunker', 'cas', 'ingest', 'snapshot', 'capture', 'export', 'gc', 'restore', 'inspect'],
 };
 
 /** One import of one file. */

@@ -119,4 +119,15 @@ describe('FsBackend on disk', () => {
     await writer.close();
     await reader.close();
   });
+
+  it('keeps writing after another process removed a directory it had created', async () => {
+    const root = path.join(tempDir(), 'store');
+    const b = new FsBackend(root);
+    await b.put('packs/ab/one', Buffer.from('first'));
+    fs.rmSync(path.join(root, 'packs'), { recursive: true });
+    fs.rmSync(path.join(root, 'tmp'), { recursive: true });
+    await b.put('packs/ab/two', Buffer.from('second'));
+    expect(Buffer.from(await b.get('packs/ab/two')).toString()).toBe('second');
+    await b.close();
+  });
 });

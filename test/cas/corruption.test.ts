@@ -76,9 +76,9 @@ describe('damaged packs', () => {
       expect(err).toBeInstanceOf(CorruptChunkError);
       const e = err as CorruptChunkError;
       expect(e.code).toBe('CORRUPT_CHUNK');
-      expect(e.data).toMatchObject({ id: victim.id, pack: victim.pack, offset: payloadOffset(victim) });
+      expect(e.data).toMatchObject({ id: victim.id, pack: victim.pack, offset: victim.offset });
       expect(e.message).toContain(victim.pack);
-      expect(e.message).toContain(`offset ${payloadOffset(victim)}`);
+      expect(e.message).toContain(`offset ${victim.offset}`);
       await readAll(store, f, new Set([victim.id]));
 
       const report = await verifyStore(store);

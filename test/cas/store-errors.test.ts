@@ -137,3 +137,12 @@ describe('creating a store', () => {
     expect(await rejection(initLocalStore(file))).toBeInstanceOf(InvalidArgumentError);
   });
 });
+
+describe('store config validation', () => {
+  const tempDir = useTempDirs();
+
+  it('refuses a page-aligned chunker as the file chunker and the reverse', async () => {
+    await expect(initLocalStore(path.join(tempDir(), 'a'), { fileChunker: 'pages-v1-8k' })).rejects.toBeInstanceOf(UnsupportedVersionError);
+    await expect(initLocalStore(path.join(tempDir(), 'b'), { sqliteChunker: 'fastcdc-v1-16k' })).rejects.toBeInstanceOf(UnsupportedVersionError);
+  });
+});

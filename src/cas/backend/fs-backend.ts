@@ -58,6 +58,23 @@ export class FsBackend implements ObjectBackend {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     const target = this.file(key);
+    try {
+      this.writeAtomically(target, data);
+    } catch (err) {
+      // A directory removed by another process (e.g. GC pruning empty pack folders) while
+      // this one remembered it: forget what we knew and try once more.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new BackendIoError('put', key, err);
+      this.knownDirs.clear();
+      try {
+        this.writeAtomically(target, data);
+      } catch (again) {
+        throw new BackendIoError('put', key, again);
+      }
+    }
+  }
+
+  /** temp file → write → fsync → rename → fsync dir; removes the temp file on failure. */
+  private writeAtomically(target: string, data: Uint8Array): void {
     const tmpDir = path.join(this.root, TMP_DIR);
     const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
     try {
@@ -75,7 +92,7 @@ export class FsBackend implements ObjectBackend {
       if (this.durable) fsyncDir(path.dirname(target));
     } catch (err) {
       fs.rmSync(tmp, { force: true });
-      throw new BackendIoError('put', key, err);
+      throw err;
     }
   }
 

@@ -1,0 +1,65 @@
+import * as path from 'node:path';
+import { JsonFileStateProvider } from '../../capture/index.js';
+import { InvalidArgumentError } from '../../errors/index.js';
+import { restoreSnapshot } from '../../restore/index.js';
+import { many, parseCommandArgs, positionals, stateSpecs, storeDir, withRepository, type Command } from '../command.js';
+import { formatBytes } from '../output.js';
+
+export const restoreCommand: Command = {
+  name: 'restore',
+  summary: 'restore a snapshot',
+  usage: `Usage: memsnap restore SNAPSHOT --target DIR [options]
+
+Restores byte for byte: contents, modes, mtimes, symlinks, empty directories, databases.
+A whole restore into a new directory is atomic. An existing non-empty directory needs
+--in-place; memsnap then first takes a pre-operation snapshot of it.
+
+Options:
+  --target DIR          where to restore (required)
+  --in-place            allow restoring into an existing non-empty directory
+  --no-pre-snapshot     with --in-place: do not capture the directory first
+  --path GLOB           restore only matching files (repeatable)
+  --database PATH       restore only this database
+  --state-only          restore only runtime state (--state) and fields
+  --state NAME=FILE     where state NAME goes back to (repeatable)
+  --no-fields           do not restore the agent's key/value fields`,
+  async run(args, { out, env }) {
+    const { values, positionals: pos } = parseCommandArgs(args, {
+      target: { type: 'string', short: 't' },
+      'in-place': { type: 'boolean' },
+      'no-pre-snapshot': { type: 'boolean' },
+      path: { type: 'string', multiple: true },
+      database: { type: 'string' },
+      'state-only': { type: 'boolean' },
+      state: { type: 'string', multiple: true },
+      'no-fields': { type: 'boolean' },
+    });
+    const [ref] = positionals(pos, 1, 1, 'one snapshot');
+    if (!values.target) throw new InvalidArgumentError('restore needs --target DIR');
+    return withRepository(storeDir(values.store, env), async (repo) => {
+      const bar = out.progress('restore');
+      const paths = many(values.path);
+      const result = await restoreSnapshot(repo, {
+        snapshot: ref!,
+        target: path.resolve(values.target!),
+        inPlace: values['in-place'] ?? false,
+        preSnapshot: !values['no-pre-snapshot'],
+        ...(paths.length ? { paths } : {}),
+        ...(values.database ? { database: values.database } : {}),
+        stateOnly: values['state-only'] ?? false,
+        stateProviders: stateSpecs(many(values.state)).map((s) => new JsonFileStateProvider(s.name, s.file)),
+        ...(values['no-fields'] ? { fields: false } : {}),
+        ...(bar.callback ? { onProgress: bar.callback } : {}),
+      });
+      bar.done();
+      out.result(result, () => {
+        if (result.preSnapshot) out.line(`saved the previous state as ${result.preSnapshot.agent}@${result.preSnapshot.seq} ${result.preSnapshot.id.slice(0, 12)}`);
+        const s = result.stats;
+        out.line(`restored ${result.snapshot.agent}@${result.snapshot.seq} ${result.snapshot.id.slice(0, 12)} into ${result.target}`);
+        out.line(`  ${s.files} files, ${s.databases} databases, ${s.dirs} dirs, ${s.symlinks} symlinks, ${formatBytes(s.bytes)}`);
+        if (result.stateRestored.length) out.line(`  state: ${result.stateRestored.join(', ')}`);
+      });
+      return 0;
+    });
+  },
+};

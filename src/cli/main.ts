@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The `memsnap` command. Parses the command name, loads only that command's module (lean
+ * start-up: every call is a fresh process), and turns errors into messages and exit codes
+ * through the one table in exit-codes.ts. The only place that prints errors or exits.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MemsnapError } from '../errors/index.js';
+import type { Command } from './command.js';
+import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
+import { Output } from './output.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  init: { summary: 'create a store', load: async () => (await import('./commands/init.js')).initCommand },
+  capture: { summary: 'snapshot an agent directory (files, SQLite, state)', load: async () => (await import('./commands/capture.js')).captureCommand },
+  log: { summary: "list an agent's snapshots", load: async () => (await import('./commands/log.js')).logCommand },
+  show: { summary: 'show one snapshot', load: async () => (await import('./commands/show.js')).showCommand },
+  diff: { summary: 'compare two snapshots (paths, database rows, state)', load: async () => (await import('./commands/diff.js')).diffCommand },
+  restore: { summary: 'restore a snapshot, whole or in part', load: async () => (await import('./commands/restore.js')).restoreCommand },
+  cat: { summary: 'print one file of a snapshot', load: async () => (await import('./commands/cat.js')).catCommand },
+  stats: { summary: 'store totals and dedup ratio', load: async () => (await import('./commands/stats.js')).statsCommand },
+  verify: { summary: 'check every chunk (of one snapshot or the whole store)', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  repair: { summary: 'rebuild the index from the packs', load: async () => (await import('./commands/repair.js')).repairCommand },
+  demo: { summary: 'build a sample agent, capture turns, show log/diff/stats/restore', load: async () => (await import('./commands/demo.js')).demoCommand },
+};
+
+function help(): string {
+  const names = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
+  const codes = EXIT_CODES.map((c) => `  ${String(c.exit).padStart(2)}  ${c.meaning}`);
+  return [
+    'memsnap: content-addressed snapshots of AI agent memory',
+    '',
+    'Usage: memsnap COMMAND [options]    (memsnap COMMAND --help for details)',
+    '',
+    'Commands:',
+    ...names,
+    '',
+    'Options for every command:',
+    '  --store DIR   the store (default: $MEMSNAP_STORE, else $XDG_DATA_HOME/memsnap or ~/.local/share/memsnap)',
+    '  --json        print one JSON document for scripts',
+    '  -h, --help    help',
+    '',
+    'Snapshots are named by id prefix, AGENT or AGENT@latest, AGENT~N (N before the head), or a tag.',
+    '',
+    'Exit codes:',
+    ...codes,
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const json = argv.includes('--json');
+  const out = new Output(json);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write('memsnap 0.1.0\n');
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    out.note(`memsnap: unknown command ${JSON.stringify(name)}; run memsnap --help`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, { out, env });
+  } catch (err) {
+    return report(err, out);
+  }
+}
+
+function report(err: unknown, out: Output): number {
+  if (err instanceof MemsnapError) {
+    if (out.json) process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+    else out.note(`memsnap: ${err.message}`);
+    return exitCodeFor(err.code);
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (out.json) process.stdout.write(`${JSON.stringify({ error: { name: e.name, code: 'INTERNAL', message: e.message } }, null, 2)}\n`);
+  else out.note(`memsnap: internal error: ${e.stack ?? e.message}`);
+  return 1;
+}
+
+// Run only when executed as the program (not when a test imports `main`).
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
