@@ -1,17 +1,18 @@
 /**
- * The capture cache: per agent, the stat facts and content of every file seen by the last
- * capture, so an unchanged file costs one lstat. Kept in the store's catalog, never in
- * snapshots (inode and ctime mean nothing on another machine).
+ * The capture cache: per agent, the stat facts and content of every entry seen by the last
+ * capture, so an unchanged file costs one lstat and an unchanged directory tree costs no
+ * encoding at all. Kept as rows in the store's catalog (`capture_entries`), never in
+ * snapshots (inode and ctime mean nothing on another machine); a capture writes only the
+ * rows that changed.
  *
- * An entry is reused only when size, mtime (ns), ctime (ns) and inode all match (and for
- * databases the same holds for the `-wal` file). Racy-timestamp rule: entries whose
- * mtime is within `racyWindowMs` of the capture's start are not cached at all, because a
- * later write in the same timestamp tick could leave the stat unchanged.
+ * An entry is reused only when size, mtime (ns), ctime (ns) and inode all match (for
+ * databases the `-wal` file's size, mtime and inode too). Racy-timestamp rule: entries whose
+ * mtime is within the racy window of the capture's start are not cached, because a later
+ * write in the same timestamp tick could leave the stat unchanged. A directory is reused
+ * whole when its own stat and every entry below it are unchanged and none is racy.
  */
-import { parseContentRef, contentRefJson, type ContentRef, type EntryKind } from '../snapshot/index.js';
-
-/** Version of the cache encoding; other versions are ignored (a full re-read). */
-export const CAPTURE_CACHE_VERSION = 1;
+import { parseContentRef, type ContentRef, type EntryKind, type SnapshotTotals } from '../snapshot/index.js';
+import type { ContentId } from '../hash/index.js';
 
 /** Stat facts that identify an unchanged file. */
 export interface StatKey {
@@ -21,12 +22,21 @@ export interface StatKey {
   readonly ino: bigint;
 }
 
-/** What the cache remembers of one path. */
+/**
+ * What the cache remembers of one path. `value` is raw JSON, parsed only when needed:
+ * a ContentRef (file, sqlite), the link text (symlink), or {@link CachedDir} (dir).
+ */
 export interface CachedEntry {
   readonly kind: EntryKind;
   readonly stat: string;
-  readonly content: ContentRef;
+  readonly value: string;
   readonly pageSize?: number;
+}
+
+/** A cached directory: its tree and the totals of everything below it. */
+export interface CachedDir {
+  readonly tree: ContentId;
+  readonly totals: SnapshotTotals;
 }
 
 /** Stat facts as one comparable string; `extra` adds e.g. the `-wal` file's facts. */
@@ -34,25 +44,33 @@ export function statFingerprint(s: StatKey, extra = ''): string {
   return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}${extra ? `|${extra}` : ''}`;
 }
 
-/** Decodes the cache text of a previous capture (empty on any mismatch). */
-export function parseCaptureCache(text: string | undefined): Map<string, CachedEntry> {
-  const out = new Map<string, CachedEntry>();
-  if (!text) return out;
-  try {
-    const obj = JSON.parse(text) as { v: number; entries: Record<string, { k: EntryKind; s: string; c: unknown; p?: number }> };
-    if (obj.v !== CAPTURE_CACHE_VERSION) return out;
-    for (const [rel, e] of Object.entries(obj.entries)) {
-      out.set(rel, { kind: e.k, stat: e.s, content: parseContentRef(e.c), ...(e.p ? { pageSize: e.p } : {}) });
-    }
-  } catch {
-    out.clear(); // a damaged cache only costs a full re-read
-  }
-  return out;
+/** The content reference of a cached file or database. */
+export function cachedContent(entry: CachedEntry): ContentRef {
+  return parseContentRef(JSON.parse(entry.value));
 }
 
-/** Encodes the cache for the next capture. */
-export function formatCaptureCache(entries: ReadonlyMap<string, CachedEntry>): string {
-  const obj: Record<string, unknown> = {};
-  for (const [rel, e] of entries) obj[rel] = { k: e.kind, s: e.stat, c: contentRefJson(e.content), ...(e.pageSize ? { p: e.pageSize } : {}) };
-  return JSON.stringify({ v: CAPTURE_CACHE_VERSION, entries: obj });
+/** The tree and totals of a cached directory. */
+export function cachedDir(entry: CachedEntry): CachedDir {
+  return JSON.parse(entry.value) as CachedDir;
+}
+
+/** Rows to write after a capture: changed or new entries, and paths no longer cached. */
+export interface CacheUpdate {
+  readonly upserts: [rel: string, entry: CachedEntry][];
+  readonly deletes: string[];
+}
+
+/**
+ * The difference between the previous cache and the entries this capture produced.
+ * Entries under `keptDirs` (directories reused whole) are unchanged and stay as they are.
+ */
+export function cacheUpdate(previous: ReadonlyMap<string, CachedEntry>, next: ReadonlyMap<string, CachedEntry>, keptDirs: readonly string[]): CacheUpdate {
+  const upserts: [string, CachedEntry][] = [];
+  for (const [rel, entry] of next) {
+    const old = previous.get(rel);
+    if (!old || old.stat !== entry.stat || old.value !== entry.value || old.kind !== entry.kind || old.pageSize !== entry.pageSize) upserts.push([rel, entry]);
+  }
+  const kept = (rel: string): boolean => keptDirs.some((d) => d === '' || rel === d || rel.startsWith(`${d}/`));
+  const deletes = [...previous.keys()].filter((rel) => !next.has(rel) && !kept(rel));
+  return { upserts, deletes };
 }

@@ -23,11 +23,11 @@ import {
   type SnapshotKind,
   type SnapshotSources,
 } from '../snapshot/index.js';
-import { formatCaptureCache, parseCaptureCache, type CachedEntry } from './capture-cache.js';
+import { cacheUpdate, type CachedEntry } from './capture-cache.js';
 import { readGitState } from './git-state.js';
 import { PathFilter } from './glob.js';
 import { scanMemdir, type ScanNode } from './memdir-scan.js';
-import { snapshotTotals, storeDir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
+import { storeMemdir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
 import { SqliteReadCut } from './sqlite-image.js';
 import type { StateProvider } from './state-provider.js';
 
@@ -94,9 +94,10 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   const expectedParent = options.expectedParent === undefined ? repo.catalog.head(agent) : options.expectedParent;
   const warnings: string[] = [];
   const startNs = BigInt(now()) * 1_000_000n;
+  const cache = repo.catalog.loadCacheEntries(agent, 'memdir') as Map<string, CachedEntry>;
   const root = scanMemdir(dir, {
     filter: new PathFilter(options.include, options.exclude),
-    cache: parseCaptureCache(repo.catalog.loadCache(agent, 'memdir')),
+    cache,
     startNs,
     racyNs: BigInt(Math.round((options.racyWindowMs ?? 50) * 1e6)),
     skipPaths: storePathsInside(repo, dir),
@@ -117,13 +118,14 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       pageChunkerName: repo.chunks.config.chunkers.sqlite,
       cuts,
       nextCache: new Map<string, CachedEntry>(),
+      keptDirs: [],
       warnings,
-      stats: { filesRead: 0, filesReused: 0, databasesRead: 0, databasesReused: 0, bytesRead: 0 },
+      stats: { filesRead: 0, filesReused: 0, databasesRead: 0, databasesReused: 0, dirsReused: 0, bytesRead: 0 },
       totals: { files: 0, dirs: 0, symlinks: 0, databases: 0, bytes: 0 },
       totalFiles: collect(root, (n) => n.kind === 'file' || n.kind === 'sqlite').length,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     };
-    const top = await storeDir(root, ctx);
+    const top = await storeMemdir(root, ctx);
     closeAll(cuts);
     const sources: SnapshotSources = { memdir: git ? { tree: top.tree!, git } : { tree: top.tree! }, state, fields };
     const snapshot = {
@@ -134,7 +136,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       tags: options.tags ?? [],
       message: options.message ?? '',
       sources,
-      totals: snapshotTotals(ctx.totals),
+      totals: { ...ctx.totals },
     } as const;
     const id = await writeSnapshot(writer, snapshot);
     await writer.flush();
@@ -151,7 +153,8 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       sourcesDigest: sourcesDigest(sources),
       idempotencyKey: options.idempotencyKey ?? null,
     });
-    repo.catalog.saveCache(agent, 'memdir', formatCaptureCache(ctx.nextCache));
+    const update = cacheUpdate(cache, ctx.nextCache, ctx.keptDirs);
+    repo.catalog.updateCacheEntries(agent, 'memdir', update.upserts, update.deletes);
     const w = writer.stats;
     return {
       snapshot: outcome.snapshot,
@@ -200,9 +203,11 @@ function storePathsInside(repo: Repository, dir: string): Set<string> {
   const out = new Set<string>();
   const location = repo.chunks.backend.location;
   if (location.startsWith('file:')) {
-    const storeDir = path.resolve(location.slice(5));
-    if (storeDir === dir) throw new InvalidArgumentError(`the store ${storeDir} cannot be the agent directory itself`);
-    if (storeDir.startsWith(dir + path.sep)) out.add(storeDir);
+    // Compare real paths (either may be named through a symlink); skip by the path the scan will see.
+    const storeDir = fs.realpathSync(path.resolve(location.slice(5)));
+    const realDir = fs.realpathSync(dir);
+    if (storeDir === realDir) throw new InvalidArgumentError(`the store ${storeDir} cannot be the agent directory itself`);
+    if (storeDir.startsWith(realDir + path.sep)) out.add(path.join(dir, path.relative(realDir, storeDir)));
   }
   return out;
 }

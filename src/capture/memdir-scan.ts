@@ -51,7 +51,14 @@ const SIDE_FILES = ['-wal', '-shm', '-journal'];
 /** Scans `root` (which must be a directory) and returns its node. */
 export function scanMemdir(root: string, options: ScanOptions): ScanNode {
   const st = fs.statSync(root, { bigint: true });
-  return { ...baseNode('', '', root, 'dir', st, options), children: scanDir(root, '', options) };
+  return withReuse({ ...baseNode('', '', root, 'dir', st, options), children: scanDir(root, '', options) }, options);
+}
+
+/** Attaches the cached entry when its kind and stat still match. */
+function withReuse(node: ScanNode, o: ScanOptions): ScanNode {
+  const cached = o.cache.get(node.rel);
+  if (cached && cached.kind === node.kind && cached.stat === node.stat) node.reuse = cached;
+  return node;
 }
 
 function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: fs.BigIntStats, o: ScanOptions, extra = ''): ScanNode {
@@ -90,11 +97,14 @@ function scanDir(dir: string, rel: string, o: ScanOptions): ScanNode[] {
       throw err;
     }
     if (st.isDirectory()) {
-      if (o.filter.walksDir(childRel)) nodes.push({ ...baseNode(name, childRel, abs, 'dir', st, o), children: scanDir(abs, childRel, o) });
+      if (!o.filter.walksDir(childRel)) continue;
+      const children = scanDir(abs, childRel, o);
+      // With include rules only directories that lead to a captured entry are recorded.
+      if (children.length > 0 || !o.filter.hasIncludes) nodes.push(withReuse({ ...baseNode(name, childRel, abs, 'dir', st, o), children }, o));
     } else if (st.isSymbolicLink()) {
       if (!o.filter.takesFile(childRel)) continue;
       const target = readLinkOrUndefined(abs);
-      if (target !== undefined) nodes.push({ ...baseNode(name, childRel, abs, 'symlink', st, o), target });
+      if (target !== undefined) nodes.push(withReuse({ ...baseNode(name, childRel, abs, 'symlink', st, o), target }, o));
     } else if (st.isFile()) {
       if (!o.filter.takesFile(childRel)) continue;
       const node = scanFile(name, childRel, abs, st, o);
@@ -114,6 +124,7 @@ function scanFile(name: string, rel: string, abs: string, st: fs.BigIntStats, o:
   const plain = baseNode(name, rel, abs, 'file', st, o);
   const cached = o.cache.get(rel);
   let kind: EntryKind;
+  // The kind of an unchanged file is known from the cache: no header read.
   if (cached && cached.stat.split('|')[0] === plain.stat) kind = cached.kind;
   else {
     try {
@@ -124,14 +135,17 @@ function scanFile(name: string, rel: string, abs: string, st: fs.BigIntStats, o:
     }
   }
   const node = kind === 'sqlite' ? { ...baseNode(name, rel, abs, 'sqlite', st, o, walFingerprint(abs)), racy: plain.racy || walRacy(abs, o) } : plain;
-  if (cached && cached.kind === kind && cached.stat === node.stat) node.reuse = cached;
-  return node;
+  return withReuse(node, o);
 }
 
-/** Stat fingerprint of a database's `-wal` file, or `-` when there is none. */
+/**
+ * Stat fingerprint of a database's `-wal` file, or `-` when there is none. Its ctime is
+ * left out: every connection that opens the database touches the file's metadata (ours
+ * included) without changing its content, while every write changes size or mtime.
+ */
 export function walFingerprint(dbFile: string): string {
   const st = fs.statSync(`${dbFile}-wal`, { bigint: true, throwIfNoEntry: false });
-  return st ? statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }) : '-';
+  return st ? statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: 0n, ino: st.ino }) : '-';
 }
 
 function walRacy(dbFile: string, o: ScanOptions): boolean {

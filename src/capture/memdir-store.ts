@@ -1,20 +1,22 @@
 /**
  * Phase 2 of a capture: turns scanned nodes into stored content and trees, bottom-up.
- * Reused entries cost nothing; changed files are read and chunked; databases are read
- * from their open read transactions and chunked on page boundaries.
+ *
+ * A directory whose own stat and every entry below it are unchanged since the last capture
+ * (and not racy) reuses its cached tree id whole: nothing below it is encoded or hashed.
+ * Otherwise unchanged files reuse their cached content reference; changed files are read
+ * and chunked; databases are read from their open read transactions and chunked on page
+ * boundaries. The cache entries for the next capture are collected in `nextCache`.
  */
+import * as fs from 'node:fs';
 import { SourceUnreadableError } from '../errors/index.js';
 import type { Chunker } from '../chunker/index.js';
 import { pageChunker } from '../chunker/index.js';
 import type { ChunkWriter, ProgressCallback } from '../cas/index.js';
-import { writeTree, type ContentRef, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
-import type { CachedEntry } from './capture-cache.js';
+import { contentRefJson, writeTree, type ContentRef, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
+import { cachedContent, cachedDir, statFingerprint, type CachedEntry } from './capture-cache.js';
 import { storeBytes, storeFile } from './content-writer.js';
-import type { ScanNode } from './memdir-scan.js';
-import { walFingerprint } from './memdir-scan.js';
+import { walFingerprint, type ScanNode } from './memdir-scan.js';
 import { headerPageSize, type SqliteReadCut } from './sqlite-image.js';
-import { statFingerprint } from './capture-cache.js';
-import * as fs from 'node:fs';
 
 /** Counters of one capture's work. */
 export interface MemdirStoreStats {
@@ -22,9 +24,14 @@ export interface MemdirStoreStats {
   filesReused: number;
   databasesRead: number;
   databasesReused: number;
+  /** Directories reused whole from the cache (nothing below them looked at twice). */
+  dirsReused: number;
   /** Bytes of content read and chunked. */
   bytesRead: number;
 }
+
+/** Running totals, as recorded in the snapshot. */
+type Totals = { -readonly [K in keyof SnapshotTotals]: SnapshotTotals[K] };
 
 /** What phase 2 needs. */
 export interface MemdirStoreContext {
@@ -33,49 +40,86 @@ export interface MemdirStoreContext {
   readonly pageChunkerName: string;
   /** Open read transactions by absolute database path. */
   readonly cuts: ReadonlyMap<string, SqliteReadCut>;
-  /** The cache for the next capture, filled here. */
+  /** Cache entries for the next capture, filled here (reused directories are not repeated). */
   readonly nextCache: Map<string, CachedEntry>;
+  /** Relative paths of directories reused whole; their cache rows stay as they are. */
+  readonly keptDirs: string[];
   readonly warnings: string[];
   readonly stats: MemdirStoreStats;
-  readonly totals: { files: number; dirs: number; symlinks: number; databases: number; bytes: number };
+  readonly totals: Totals;
   readonly totalFiles: number;
   readonly onProgress?: ProgressCallback;
 }
 
-/** Stores the directory `node` and everything below it; returns its tree id and entry. */
-export async function storeDir(node: ScanNode, ctx: MemdirStoreContext): Promise<TreeEntry> {
+/** Stores the tree rooted at `root` and returns the root directory's entry. */
+export async function storeMemdir(root: ScanNode, ctx: MemdirStoreContext): Promise<TreeEntry> {
+  return storeDir(root, ctx, markUnchanged(root, new Set()));
+}
+
+/** Collects the nodes that are unchanged with everything below them. */
+function markUnchanged(node: ScanNode, out: Set<ScanNode>): Set<ScanNode> {
+  let same = node.reuse !== undefined && !node.racy;
+  for (const child of node.children ?? []) {
+    markUnchanged(child, out);
+    if (!out.has(child)) same = false;
+  }
+  if (same && node.kind === 'sqlite') same = databaseUnchanged(node);
+  if (same) out.add(node);
+  return out;
+}
+
+/** A database is unchanged if its stat still matches after its read transaction opened. */
+function databaseUnchanged(node: ScanNode): boolean {
+  return node.reuse?.pageSize !== undefined && currentFingerprint(node.abs) === node.stat;
+}
+
+async function storeDir(node: ScanNode, ctx: MemdirStoreContext, unchanged: ReadonlySet<ScanNode>): Promise<TreeEntry> {
+  const base = { name: node.name, kind: 'dir' as const, mode: node.mode, mtimeNs: String(node.mtimeNs) };
+  if (unchanged.has(node)) {
+    const dir = cachedDir(node.reuse!);
+    addTotals(ctx.totals, dir.totals);
+    if (node.rel !== '') ctx.totals.dirs++;
+    ctx.stats.dirsReused++;
+    ctx.stats.filesReused += dir.totals.files;
+    ctx.stats.databasesReused += dir.totals.databases;
+    ctx.keptDirs.push(node.rel);
+    progress(ctx);
+    return { ...base, tree: dir.tree };
+  }
+  const before = { ...ctx.totals };
   const entries: TreeEntry[] = [];
   for (const child of node.children ?? []) {
-    const entry = await storeNode(child, ctx);
+    const entry = child.kind === 'dir' ? await storeDir(child, ctx, unchanged) : await storeLeaf(child, ctx, unchanged);
     if (entry) entries.push(entry);
   }
   const tree = await writeTree(ctx.writer, entries);
+  const below = subtractTotals(ctx.totals, before);
   if (node.rel !== '') ctx.totals.dirs++;
-  return { name: node.name, kind: 'dir', mode: node.mode, mtimeNs: String(node.mtimeNs), tree };
+  if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'dir', stat: node.stat, value: JSON.stringify({ tree, totals: below }) });
+  return { ...base, tree };
 }
 
-async function storeNode(node: ScanNode, ctx: MemdirStoreContext): Promise<TreeEntry | undefined> {
+async function storeLeaf(node: ScanNode, ctx: MemdirStoreContext, unchanged: ReadonlySet<ScanNode>): Promise<TreeEntry | undefined> {
   const base = { name: node.name, mode: node.mode, mtimeNs: String(node.mtimeNs) };
   switch (node.kind) {
-    case 'dir':
-      return storeDir(node, ctx);
     case 'symlink':
       ctx.totals.symlinks++;
+      if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'symlink', stat: node.stat, value: node.target! });
       return { ...base, kind: 'symlink', target: node.target! };
-    case 'file': {
+    case 'sqlite': {
+      const { content, pageSize } = await databaseContent(node, ctx, unchanged.has(node));
+      ctx.totals.databases++;
+      ctx.totals.bytes += content.size;
+      progress(ctx);
+      return { ...base, kind: 'sqlite', content, pageSize };
+    }
+    default: {
       const content = await fileContent(node, ctx);
       if (!content) return undefined;
       ctx.totals.files++;
       ctx.totals.bytes += content.size;
       progress(ctx);
       return { ...base, kind: 'file', content };
-    }
-    case 'sqlite': {
-      const { content, pageSize } = await databaseContent(node, ctx);
-      ctx.totals.databases++;
-      ctx.totals.bytes += content.size;
-      progress(ctx);
-      return { ...base, kind: 'sqlite', content, pageSize };
     }
   }
 }
@@ -85,42 +129,42 @@ function progress(ctx: MemdirStoreContext): void {
 }
 
 async function fileContent(node: ScanNode, ctx: MemdirStoreContext): Promise<ContentRef | undefined> {
-  let content: ContentRef;
   if (node.reuse) {
-    content = node.reuse.content;
     ctx.stats.filesReused++;
-  } else {
-    try {
-      content = await storeFile(ctx.writer, node.abs, node.size, ctx.fileChunker);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        ctx.warnings.push(`${node.rel} vanished during the capture and was left out`);
-        return undefined;
-      }
-      throw new SourceUnreadableError(node.abs, err);
-    }
-    ctx.stats.filesRead++;
-    ctx.stats.bytesRead += content.size;
+    if (!node.racy) ctx.nextCache.set(node.rel, node.reuse);
+    return cachedContent(node.reuse);
   }
-  if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'file', stat: node.stat, content });
+  let content: ContentRef;
+  try {
+    content = await storeFile(ctx.writer, node.abs, node.size, ctx.fileChunker);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      ctx.warnings.push(`${node.rel} vanished during the capture and was left out`);
+      return undefined;
+    }
+    throw new SourceUnreadableError(node.abs, err);
+  }
+  ctx.stats.filesRead++;
+  ctx.stats.bytesRead += content.size;
+  if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'file', stat: node.stat, value: JSON.stringify(contentRefJson(content)) });
   return content;
 }
 
-async function databaseContent(node: ScanNode, ctx: MemdirStoreContext): Promise<{ content: ContentRef; pageSize: number }> {
-  const cut = ctx.cuts.get(node.abs);
+async function databaseContent(node: ScanNode, ctx: MemdirStoreContext, unchanged: boolean): Promise<{ content: ContentRef; pageSize: number }> {
   // Reuse only if nothing changed between the scan and the moment the read transaction opened.
-  if (node.reuse?.pageSize && currentFingerprint(node.abs) === node.stat) {
+  if (node.reuse?.pageSize !== undefined && (unchanged || databaseUnchanged(node))) {
     ctx.stats.databasesReused++;
     if (!node.racy) ctx.nextCache.set(node.rel, node.reuse);
-    return { content: node.reuse.content, pageSize: node.reuse.pageSize };
+    return { content: cachedContent(node.reuse), pageSize: node.reuse.pageSize };
   }
+  const cut = ctx.cuts.get(node.abs);
   if (!cut) throw new SourceUnreadableError(node.abs, new Error('no read transaction was opened for this database'));
   const image = cut.image();
   const pageSize = headerPageSize(image);
   const content = await storeBytes(ctx.writer, image, pageChunker(ctx.pageChunkerName, pageSize));
   ctx.stats.databasesRead++;
   ctx.stats.bytesRead += image.length;
-  if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'sqlite', stat: node.stat, content, pageSize });
+  if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'sqlite', stat: node.stat, value: JSON.stringify(contentRefJson(content)), pageSize });
   return { content, pageSize };
 }
 
@@ -129,7 +173,14 @@ function currentFingerprint(abs: string): string | undefined {
   return st && statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }, walFingerprint(abs));
 }
 
-/** Totals as recorded in the snapshot. */
-export function snapshotTotals(t: MemdirStoreContext['totals']): SnapshotTotals {
-  return { ...t };
+function addTotals(into: Totals, add: SnapshotTotals): void {
+  into.files += add.files;
+  into.dirs += add.dirs;
+  into.symlinks += add.symlinks;
+  into.databases += add.databases;
+  into.bytes += add.bytes;
+}
+
+function subtractTotals(now: SnapshotTotals, before: SnapshotTotals): SnapshotTotals {
+  return { files: now.files - before.files, dirs: now.dirs - before.dirs, symlinks: now.symlinks - before.symlinks, databases: now.databases - before.databases, bytes: now.bytes - before.bytes };
 }

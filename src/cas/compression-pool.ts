@@ -20,6 +20,8 @@ import { WorkerPool } from './worker-pool.js';
 export interface CompressionPoolOptions {
   /** Worker threads. Default: the machine's available parallelism, at most 4. */
   readonly workers?: number;
+  /** Batches smaller than this many bytes are compressed in the calling thread (a worker round trip costs more). Default 64 KiB. */
+  readonly inlineBelowBytes?: number;
 }
 
 /** Plain-JS worker side; mirrors PayloadEncoder.encode exactly. */
@@ -87,8 +89,10 @@ export function encodeBatchInline(encoder: PayloadEncoder, raw: Uint8Array, leng
 export class CompressionPool {
   private readonly pool: WorkerPool;
   private readonly fallback = new Map<number, PayloadEncoder>();
+  private readonly inlineBelowBytes: number;
 
   constructor(options: CompressionPoolOptions = {}) {
+    this.inlineBelowBytes = options.inlineBelowBytes ?? 64 << 10;
     const require = createRequire(import.meta.url);
     this.pool = new WorkerPool({
       name: 'compression pool',
@@ -124,7 +128,7 @@ export class CompressionPool {
     for (const n of lengths) sum += n;
     if (sum !== raw.length) throw new InvalidArgumentError(`batch lengths sum to ${sum}, batch has ${raw.length} bytes`);
     const encoder = this.encoderFor(level);
-    if (!this.pool.ready) return this.inline(encoder, raw, lengths);
+    if (!this.pool.ready || raw.length < this.inlineBelowBytes) return this.inline(encoder, raw, lengths);
     // The bytes are copied into the message (not transferred) so the main thread can still
     // fall back to compressing them itself if the worker dies. Posting a view clones its
     // whole ArrayBuffer, so a view of a much larger buffer is cut out first.

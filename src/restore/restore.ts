@@ -125,8 +125,20 @@ async function restoreWhole(target: string, targetExists: boolean, write: (dir: 
 function assertStoreOutside(repo: Repository, target: string): void {
   const location = repo.chunks.backend.location;
   if (!location.startsWith('file:')) return;
-  const storeDir = path.resolve(location.slice(5));
-  if (storeDir === target || storeDir.startsWith(target + path.sep)) {
+  // Real paths: a symlinked parent must not hide that the swap would carry the store away.
+  const storeDir = realPath(path.resolve(location.slice(5)));
+  const real = realPath(target);
+  if (storeDir === real || storeDir.startsWith(real + path.sep)) {
     throw new InvalidArgumentError(`the store ${storeDir} lies inside ${target}; restore the whole snapshot elsewhere, or restore paths (--path '**') in place`);
+  }
+}
+
+/** `p` with symlinks resolved, for a path whose last segments may not exist yet. */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realPath(parent), path.basename(p));
   }
 }

@@ -30,7 +30,11 @@ CREATE INDEX IF NOT EXISTS snapshots_by_agent ON snapshots(agent, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS snapshots_by_key ON snapshots(agent, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS refs (agent TEXT PRIMARY KEY, head TEXT NOT NULL, updated_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS fields (agent TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY (agent, key));
-CREATE TABLE IF NOT EXISTS capture_cache (agent TEXT NOT NULL, source TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (agent, source));
+CREATE TABLE IF NOT EXISTS capture_entries (
+  agent TEXT NOT NULL, source TEXT NOT NULL, rel TEXT NOT NULL,
+  kind TEXT NOT NULL, stat TEXT NOT NULL, value TEXT NOT NULL, page_size INTEGER,
+  PRIMARY KEY (agent, source, rel)
+) WITHOUT ROWID;
 `;
 
 /** One snapshot as listed by the catalog. */
@@ -42,7 +46,7 @@ export interface SnapshotInfo {
   readonly seq: number;
   readonly timeMs: number;
   readonly kind: SnapshotKind;
-  readonly tags: string[];
+  readonly tags: readonly string[];
   readonly message: string;
   /** Logical bytes of file and database content. */
   readonly bytes: number;
@@ -61,6 +65,14 @@ export interface CommitOutcome {
   readonly snapshot: SnapshotInfo;
   /** True when an identical capture with the same idempotency key already existed. */
   readonly replayed: boolean;
+}
+
+/** One row of the capture cache; its meaning belongs to the capture layer. */
+export interface CacheRow {
+  readonly kind: string;
+  readonly stat: string;
+  readonly value: string;
+  readonly pageSize?: number;
 }
 
 /** Filters for {@link Catalog.list}. */
@@ -232,14 +244,26 @@ export class Catalog {
 
   // --- capture cache -----------------------------------------------------------------
 
-  /** The cached stat data of an agent's source, or undefined. */
-  loadCache(agent: string, source: string): string | undefined {
-    return this.db.prepare(`SELECT data FROM capture_cache WHERE agent = ? AND source = ?`).pluck().get(agent, source) as string | undefined;
+  /** Every cached entry of an agent's source, by relative path (see capture-cache.ts). */
+  loadCacheEntries(agent: string, source: string): Map<string, CacheRow> {
+    const rows = this.db.prepare(`SELECT rel, kind, stat, value, page_size FROM capture_entries WHERE agent = ? AND source = ?`).raw().all(agent, source) as [string, string, string, string, number | null][];
+    const out = new Map<string, CacheRow>();
+    for (const [rel, kind, stat, value, pageSize] of rows) out.set(rel, pageSize === null ? { kind, stat, value } : { kind, stat, value, pageSize });
+    return out;
   }
 
-  /** Replaces the cached stat data of an agent's source. */
-  saveCache(agent: string, source: string, data: string): void {
-    this.db.prepare(`INSERT INTO capture_cache (agent, source, data) VALUES (?, ?, ?) ON CONFLICT(agent, source) DO UPDATE SET data = excluded.data`).run(agent, source, data);
+  /** Writes changed cache entries and removes stale ones, in one transaction. */
+  updateCacheEntries(agent: string, source: string, upserts: readonly (readonly [string, CacheRow])[], deletes: readonly string[]): void {
+    if (upserts.length === 0 && deletes.length === 0) return;
+    const put = this.db.prepare(
+      `INSERT INTO capture_entries (agent, source, rel, kind, stat, value, page_size) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(agent, source, rel) DO UPDATE SET kind = excluded.kind, stat = excluded.stat, value = excluded.value, page_size = excluded.page_size`,
+    );
+    const del = this.db.prepare(`DELETE FROM capture_entries WHERE agent = ? AND source = ? AND rel = ?`);
+    this.db.transaction(() => {
+      for (const [rel, e] of upserts) put.run(agent, source, rel, e.kind, e.stat, e.value, e.pageSize ?? null);
+      for (const rel of deletes) del.run(agent, source, rel);
+    }).immediate();
   }
 
   /** Runs `fn` inside one read transaction, so several reads see one moment. */
