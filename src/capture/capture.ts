@@ -25,9 +25,10 @@ import {
 } from '../snapshot/index.js';
 import { cacheUpdate, type CachedEntry } from './capture-cache.js';
 import { readGitState } from './git-state.js';
+import type { GitState } from '../snapshot/index.js';
 import { PathFilter } from './glob.js';
 import { scanMemdir, type ScanNode } from './memdir-scan.js';
-import { storeMemdir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
+import { findUnchanged, storeMemdir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
 import { SqliteReadCut } from './sqlite-image.js';
 import type { StateProvider } from './state-provider.js';
 
@@ -110,7 +111,9 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     const cutMs = now();
     const fields = repo.catalog.loadAllFields(agent);
     const state = await captureState(options.stateProviders ?? []);
-    const git = options.git === false ? undefined : await readGitState(dir);
+    const unchanged = findUnchanged(root);
+    // Git status runs in another process while this one stores content.
+    const git = options.git === false ? Promise.resolve(undefined) : gitState(repo, dir, expectedParent, unchanged.has(root));
     const writer = repo.chunks.createWriter();
     const ctx: MemdirStoreContext = {
       writer,
@@ -125,9 +128,10 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       totalFiles: collect(root, (n) => n.kind === 'file' || n.kind === 'sqlite').length,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     };
-    const top = await storeMemdir(root, ctx);
+    const top = await storeMemdir(root, ctx, unchanged);
     closeAll(cuts);
-    const sources: SnapshotSources = { memdir: git ? { tree: top.tree!, git } : { tree: top.tree! }, state, fields };
+    const gitFacts = await git;
+    const sources: SnapshotSources = { memdir: gitFacts ? { tree: top.tree!, git: gitFacts } : { tree: top.tree! }, state, fields };
     const snapshot = {
       agent,
       parent: expectedParent,
@@ -171,6 +175,15 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   } finally {
     closeAll(cuts);
   }
+}
+
+/** Git facts; when nothing in the directory changed since the parent, the parent's facts still hold. */
+async function gitState(repo: Repository, dir: string, parent: ContentId | null, treeUnchanged: boolean): Promise<GitState | undefined> {
+  if (treeUnchanged && parent) {
+    const previous = (await repo.readSnapshot(parent).catch(() => undefined))?.sources.memdir.git;
+    if (previous) return previous;
+  }
+  return readGitState(dir);
 }
 
 async function captureState(providers: readonly StateProvider[]): Promise<Record<string, JsonValue>> {

@@ -43,9 +43,13 @@ export class PathFilter {
   private readonly includes: Glob[];
   private readonly excludes: Glob[];
 
+  /** The rules as text ('' when there are none): a directory cached under other rules is not reused. */
+  readonly signature: string;
+
   constructor(include: readonly string[] = [], exclude: readonly string[] = []) {
     this.includes = include.map(compileGlob);
     this.excludes = exclude.map(compileGlob);
+    this.signature = include.length + exclude.length === 0 ? '' : JSON.stringify([include, exclude]);
   }
 
   /** Whether a directory at `relPath` should be walked. */

@@ -51,7 +51,8 @@ const SIDE_FILES = ['-wal', '-shm', '-journal'];
 /** Scans `root` (which must be a directory) and returns its node. */
 export function scanMemdir(root: string, options: ScanOptions): ScanNode {
   const st = fs.statSync(root, { bigint: true });
-  return withReuse({ ...baseNode('', '', root, 'dir', st, options), children: scanDir(root, '', options) }, options);
+  // A directory's fingerprint carries the filter rules: its cached tree holds only what they let in.
+  return withReuse({ ...baseNode('', '', root, 'dir', st, options, options.filter.signature), children: scanDir(root, '', options) }, options);
 }
 
 /** Attaches the cached entry when its kind and stat still match. */
@@ -100,7 +101,7 @@ function scanDir(dir: string, rel: string, o: ScanOptions): ScanNode[] {
       if (!o.filter.walksDir(childRel)) continue;
       const children = scanDir(abs, childRel, o);
       // With include rules only directories that lead to a captured entry are recorded.
-      if (children.length > 0 || !o.filter.hasIncludes) nodes.push(withReuse({ ...baseNode(name, childRel, abs, 'dir', st, o), children }, o));
+      if (children.length > 0 || !o.filter.hasIncludes) nodes.push(withReuse({ ...baseNode(name, childRel, abs, 'dir', st, o, o.filter.signature), children }, o));
     } else if (st.isSymbolicLink()) {
       if (!o.filter.takesFile(childRel)) continue;
       const target = readLinkOrUndefined(abs);

@@ -51,12 +51,19 @@ export interface MemdirStoreContext {
   readonly onProgress?: ProgressCallback;
 }
 
-/** Stores the tree rooted at `root` and returns the root directory's entry. */
-export async function storeMemdir(root: ScanNode, ctx: MemdirStoreContext): Promise<TreeEntry> {
-  return storeDir(root, ctx, markUnchanged(root, new Set()));
+/**
+ * Stores the tree rooted at `root` and returns the root directory's entry.
+ * @param unchanged the nodes {@link findUnchanged} found (call it after the read transactions opened).
+ */
+export async function storeMemdir(root: ScanNode, ctx: MemdirStoreContext, unchanged: ReadonlySet<ScanNode>): Promise<TreeEntry> {
+  return storeDir(root, ctx, unchanged);
 }
 
-/** Collects the nodes that are unchanged with everything below them. */
+/** The nodes that are unchanged since the last capture, with everything below them. */
+export function findUnchanged(root: ScanNode): Set<ScanNode> {
+  return markUnchanged(root, new Set());
+}
+
 function markUnchanged(node: ScanNode, out: Set<ScanNode>): Set<ScanNode> {
   let same = node.reuse !== undefined && !node.racy;
   for (const child of node.children ?? []) {

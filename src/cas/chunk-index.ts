@@ -7,6 +7,7 @@
  * Upper layers may keep their own tables in the same database (`database`), but this class
  * knows only chunks and packs. Schema documented in docs/FORMAT.md.
  */
+import * as fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { IndexDamagedError, LockedError, UnsupportedVersionError } from '../errors/index.js';
 import { contentIdFromBytes, contentIdToBytes, type ContentId } from '../hash/index.js';
@@ -83,7 +84,11 @@ export class ChunkIndex {
     const busy = options.busyTimeoutMs ?? 10_000;
     let opened: Database.Database | undefined;
     try {
+      const created = file !== ':memory:' && !fs.existsSync(file);
       opened = new Database(file, { readonly: options.readonly ?? false, timeout: busy });
+      // SQLite creates files with the umask's mode, and -wal/-shm copy the main file's mode:
+      // make the index private before anything else is written.
+      if (created) fs.chmodSync(file, 0o600);
       this.database = opened;
       if (!options.readonly) {
         this.database.pragma('journal_mode = WAL');

@@ -26,6 +26,10 @@ async function paths(repo: Repository, tree: ContentId, prefix = ''): Promise<Ma
   return out;
 }
 
+async function rootOf(repo: Repository, id: ContentId): Promise<ContentId> {
+  return (await repo.readSnapshot(id)).sources.memdir.tree;
+}
+
 async function capturedPaths(repo: Repository, id: ContentId): Promise<string[]> {
   return [...(await paths(repo, (await repo.readSnapshot(id)).sources.memdir.tree)).keys()];
 }
@@ -101,6 +105,29 @@ describe('captureAgent', () => {
       // With include rules, directories left without a captured file are not recorded.
       expect(incPaths).not.toContain('scratch/empty');
       expect(incPaths).not.toContain('bin');
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('honours include/exclude rules that change between captures of the same agent', async () => {
+    const root = tempDir();
+    const fx = createAgentFixture(root, { seed: 12, git: false });
+    const repo = await Repository.init(path.join(root, 'store'), { durable: false });
+    try {
+      const later = (): number => Date.now() + 60_000; // everything cacheable
+      await captureAgent(repo, { dir: fx.dir, now: later });
+      const all = await captureAgent(repo, { dir: fx.dir, now: later });
+      expect(await capturedPaths(repo, all.snapshot.id)).toContain('notes/people/0.md');
+      const ex = await captureAgent(repo, { dir: fx.dir, now: later, exclude: ['notes/people/0.md', 'kb'] });
+      const exPaths = await capturedPaths(repo, ex.snapshot.id);
+      expect(exPaths).not.toContain('notes/people/0.md');
+      expect(exPaths).toContain('notes/people/4.md');
+      expect(exPaths.some((p) => p.startsWith('kb'))).toBe(false);
+      const inc = await captureAgent(repo, { dir: fx.dir, now: later, include: ['notes/people/*'] });
+      expect((await capturedPaths(repo, inc.snapshot.id)).filter((p) => !p.endsWith('.md'))).toEqual(['notes', 'notes/people']);
+      const back = await captureAgent(repo, { dir: fx.dir, now: later });
+      expect(await rootOf(repo, back.snapshot.id)).toBe(await rootOf(repo, all.snapshot.id));
     } finally {
       await repo.close();
     }

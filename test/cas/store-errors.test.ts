@@ -146,3 +146,24 @@ describe('store config validation', () => {
     await expect(initLocalStore(path.join(tempDir(), 'b'), { sqliteChunker: 'fastcdc-v1-16k' })).rejects.toBeInstanceOf(UnsupportedVersionError);
   });
 });
+
+describe('store file permissions', () => {
+  const tempDir = useTempDirs();
+
+  it('keeps every file of a local store private, the SQLite index and its -wal/-shm included', async () => {
+    const dir = path.join(tempDir(), 'store');
+    const previous = process.umask(0o000);
+    try {
+      const store = await initLocalStore(dir);
+      const writer = store.createWriter();
+      await writer.put(Buffer.from('some chunk'));
+      await writer.flush();
+      const files = fs.readdirSync(dir).filter((f) => f.startsWith(INDEX_FILE));
+      expect(files).toEqual(expect.arrayContaining([INDEX_FILE, `${INDEX_FILE}-wal`, `${INDEX_FILE}-shm`]));
+      for (const f of files) expect((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8), f).toBe('600');
+      await store.close();
+    } finally {
+      process.umask(previous);
+    }
+  });
+});
