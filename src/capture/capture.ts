@@ -27,9 +27,10 @@ import { cacheUpdate, type CachedEntry } from './capture-cache.js';
 import { readGitState } from './git-state.js';
 import type { GitState } from '../snapshot/index.js';
 import { PathFilter } from './glob.js';
-import { scanMemdir, type ScanNode } from './memdir-scan.js';
+import { scanDatabaseFile, scanMemdir, virtualDir, type ScanNode } from './memdir-scan.js';
+import { isInside, nameDatabases } from './database-sources.js';
 import { findUnchanged, storeMemdir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
-import { SqliteReadCut } from './sqlite-image.js';
+import { SqliteReadCut, looksLikeSqlite } from './sqlite-image.js';
 import type { StateProvider } from './state-provider.js';
 
 /** Options of {@link captureAgent}. */
@@ -46,6 +47,8 @@ export interface CaptureOptions {
   readonly include?: readonly string[];
   /** Globs of files and directories to leave out. */
   readonly exclude?: readonly string[];
+  /** SQLite databases to capture by path: outside the directory they become extra sources; inside, they must be databases. */
+  readonly databases?: readonly string[];
   /** Runtime-state providers (default none). */
   readonly stateProviders?: readonly StateProvider[];
   /** A retried capture with the same key is a no-op; different content under it is a conflict. */
@@ -82,6 +85,13 @@ export interface CaptureResult {
   readonly warnings: string[];
 }
 
+/** One scanned source (the memdir, or the external databases) with its cache. */
+interface ScannedSource {
+  readonly key: 'memdir' | 'databases';
+  readonly root: ScanNode;
+  readonly cache: Map<string, CachedEntry>;
+}
+
 /** Captures the agent directory `options.dir` into `repo`. */
 export async function captureAgent(repo: Repository, options: CaptureOptions): Promise<CaptureResult> {
   const now = options.now ?? Date.now;
@@ -94,54 +104,42 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   for (const tag of options.tags ?? []) assertTag(tag);
   const expectedParent = options.expectedParent === undefined ? repo.catalog.head(agent) : options.expectedParent;
   const warnings: string[] = [];
-  const startNs = BigInt(now()) * 1_000_000n;
-  const cache = repo.catalog.loadCacheEntries(agent, 'memdir') as Map<string, CachedEntry>;
-  const root = scanMemdir(dir, {
-    filter: new PathFilter(options.include, options.exclude),
-    cache,
-    startNs,
-    racyNs: BigInt(Math.round((options.racyWindowMs ?? 50) * 1e6)),
-    skipPaths: storePathsInside(repo, dir),
-    warnings,
-  });
-  const databases = collect(root, (n) => n.kind === 'sqlite');
+  const sources = scanSources(repo, agent, dir, options, warnings, BigInt(now()) * 1_000_000n);
   const cuts = new Map<string, SqliteReadCut>();
   try {
-    for (const db of databases) cuts.set(db.abs, SqliteReadCut.open(db.abs, options.busyTimeoutMs));
+    // The cut: every database's read transaction is open before any content is read.
+    for (const source of sources) for (const db of collect(source.root, (n) => n.kind === 'sqlite')) cuts.set(db.abs, SqliteReadCut.open(db.abs, options.busyTimeoutMs));
     const cutMs = now();
     const fields = repo.catalog.loadAllFields(agent);
     const state = await captureState(options.stateProviders ?? []);
-    const unchanged = findUnchanged(root);
+    const unchanged = sources.map((s) => findUnchanged(s.root));
     // Git status runs in another process while this one stores content.
-    const git = options.git === false ? Promise.resolve(undefined) : gitState(repo, dir, expectedParent, unchanged.has(root));
+    const git = options.git === false ? Promise.resolve(undefined) : gitState(repo, dir, expectedParent, unchanged[0]!.has(sources[0]!.root));
     const writer = repo.chunks.createWriter();
-    const ctx: MemdirStoreContext = {
+    const shared = {
       writer,
       fileChunker: fileChunker(repo.chunks.config.chunkers.file),
       pageChunkerName: repo.chunks.config.chunkers.sqlite,
       cuts,
-      nextCache: new Map<string, CachedEntry>(),
-      keptDirs: [],
       warnings,
       stats: { filesRead: 0, filesReused: 0, databasesRead: 0, databasesReused: 0, dirsReused: 0, bytesRead: 0 },
       totals: { files: 0, dirs: 0, symlinks: 0, databases: 0, bytes: 0 },
-      totalFiles: collect(root, (n) => n.kind === 'file' || n.kind === 'sqlite').length,
+      totalFiles: sources.reduce((n, s) => n + collect(s.root, (x) => x.kind === 'file' || x.kind === 'sqlite').length, 0),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     };
-    const top = await storeMemdir(root, ctx, unchanged);
+    const contexts: MemdirStoreContext[] = sources.map(() => ({ ...shared, nextCache: new Map<string, CachedEntry>(), keptDirs: [] }));
+    const trees: ContentId[] = [];
+    for (const [i, source] of sources.entries()) trees.push((await storeMemdir(source.root, contexts[i]!, unchanged[i]!)).tree!);
     closeAll(cuts);
     const gitFacts = await git;
-    const sources: SnapshotSources = { memdir: gitFacts ? { tree: top.tree!, git: gitFacts } : { tree: top.tree! }, state, fields };
-    const snapshot = {
-      agent,
-      parent: expectedParent,
-      timeMs: cutMs,
-      kind: options.kind ?? 'manual',
-      tags: options.tags ?? [],
-      message: options.message ?? '',
-      sources,
-      totals: { ...ctx.totals },
-    } as const;
+    const external = sources[1] && { tree: trees[1]!, origins: Object.fromEntries((sources[1].root.children ?? []).map((n) => [n.name, n.abs])) };
+    const snapshotSources: SnapshotSources = {
+      memdir: gitFacts ? { tree: trees[0]!, git: gitFacts } : { tree: trees[0]! },
+      state,
+      fields,
+      ...(external ? { databases: external } : {}),
+    };
+    const snapshot = { agent, parent: expectedParent, timeMs: cutMs, kind: options.kind ?? 'manual', tags: options.tags ?? [], message: options.message ?? '', sources: snapshotSources, totals: { ...shared.totals } } as const;
     const id = await writeSnapshot(writer, snapshot);
     await writer.flush();
     const outcome = repo.catalog.commit({
@@ -153,28 +151,52 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       kind: snapshot.kind,
       tags: [...new Set(snapshot.tags)].sort(),
       message: snapshot.message,
-      bytes: ctx.totals.bytes,
-      sourcesDigest: sourcesDigest(sources),
+      bytes: shared.totals.bytes,
+      sourcesDigest: sourcesDigest(snapshotSources),
       idempotencyKey: options.idempotencyKey ?? null,
     });
-    const update = cacheUpdate(cache, ctx.nextCache, ctx.keptDirs);
-    repo.catalog.updateCacheEntries(agent, 'memdir', update.upserts, update.deletes);
+    for (const [i, source] of sources.entries()) {
+      const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
+      repo.catalog.updateCacheEntries(agent, source.key, update.upserts, update.deletes);
+    }
     const w = writer.stats;
     return {
       snapshot: outcome.snapshot,
       replayed: outcome.replayed,
       warnings,
-      stats: {
-        ...ctx.stats,
-        chunksStored: w.chunksStored,
-        chunksDeduplicated: w.chunksDeduplicated,
-        bytesStored: w.bytesCompressed,
-        durationMs: performance.now() - started,
-      },
+      stats: { ...shared.stats, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, bytesStored: w.bytesCompressed, durationMs: performance.now() - started },
     };
   } finally {
     closeAll(cuts);
   }
+}
+
+/** Scans the memdir and the databases named outside it (phase 1: stats and headers only). */
+function scanSources(repo: Repository, agent: string, dir: string, options: CaptureOptions, warnings: string[], startNs: bigint): ScannedSource[] {
+  const scanOptions = (cache: Map<string, CachedEntry>) => ({
+    filter: new PathFilter(options.include, options.exclude),
+    cache,
+    startNs,
+    racyNs: BigInt(Math.round((options.racyWindowMs ?? 50) * 1e6)),
+    skipPaths: storePathsInside(repo, dir),
+    warnings,
+  });
+  const memdirCache = repo.catalog.loadCacheEntries(agent, 'memdir') as Map<string, CachedEntry>;
+  const sources: ScannedSource[] = [{ key: 'memdir', root: scanMemdir(dir, scanOptions(memdirCache)), cache: memdirCache }];
+  const named = (options.databases ?? []).map((p) => path.resolve(p));
+  for (const inside of named.filter((p) => isInside(dir, p))) {
+    // Named but inside the directory: captured with it; it must really be a database.
+    if (!fs.statSync(inside, { throwIfNoEntry: false })?.isFile() || !looksLikeSqlite(inside, fs.statSync(inside).size)) {
+      throw new InvalidArgumentError(`${inside} is not a SQLite database`);
+    }
+  }
+  const outside = nameDatabases(named.filter((p) => !isInside(dir, p)));
+  if (outside.length > 0) {
+    const cache = repo.catalog.loadCacheEntries(agent, 'databases') as Map<string, CachedEntry>;
+    const o = scanOptions(cache);
+    sources.push({ key: 'databases', root: virtualDir(outside.map((d) => scanDatabaseFile(d.name, d.abs, o)), o), cache });
+  }
+  return sources;
 }
 
 /** Git facts; when nothing in the directory changed since the parent, the parent's facts still hold. */

@@ -60,12 +60,29 @@ async function isoHead(dir: string): Promise<Pick<GitState, 'head' | 'branch'>> 
   return { head, branch };
 }
 
+/**
+ * The fs handed to isomorphic-git's statusMatrix: reads pass through, writes are dropped.
+ * It otherwise rewrites `.git/index` in place to refresh stat data, and a capture must
+ * never write into the agent directory (nor change a file between its scan and its read).
+ */
+const readOnlyFs = {
+  promises: {
+    ...fs.promises,
+    writeFile: async (): Promise<void> => undefined,
+    mkdir: async (): Promise<void> => undefined,
+    rmdir: async (): Promise<void> => undefined,
+    rm: async (): Promise<void> => undefined,
+    unlink: async (): Promise<void> => undefined,
+    symlink: async (): Promise<void> => undefined,
+  },
+};
+
 /** Whether the work tree or index differs from HEAD (untracked files count). */
 export async function readDirty(dir: string): Promise<boolean> {
   const viaCli = await gitCliStatus(dir);
   if (viaCli !== undefined) return viaCli;
   const { default: git } = await import('isomorphic-git');
-  const matrix = await git.statusMatrix({ fs, dir }).catch(() => [] as [string, number, number, number][]);
+  const matrix = await git.statusMatrix({ fs: readOnlyFs, dir }).catch(() => [] as [string, number, number, number][]);
   return matrix.some(([, h, w, s]) => !(h === 1 && w === 1 && s === 1));
 }
 

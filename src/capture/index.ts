@@ -11,4 +11,5 @@ export * from './content-writer.js';
 export * from './memdir-scan.js';
 export * from './memdir-store.js';
 export * from './agent-fields.js';
+export * from './database-sources.js';
 export * from './capture.js';

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { InvalidArgumentError } from '../errors/index.js';
 import type { EntryKind } from '../snapshot/index.js';
 import { statFingerprint, type CachedEntry } from './capture-cache.js';
 import type { PathFilter } from './glob.js';
@@ -140,18 +141,35 @@ function scanFile(name: string, rel: string, abs: string, st: fs.BigIntStats, o:
 }
 
 /**
- * Stat fingerprint of a database's `-wal` file, or `-` when there is none. Its ctime is
+ * A database named explicitly (outside the agent directory), as a node named `name`.
+ * @throws InvalidArgumentError when `abs` is missing or not a SQLite database.
+ */
+export function scanDatabaseFile(name: string, abs: string, o: ScanOptions): ScanNode {
+  const st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
+  if (!st?.isFile() || !looksLikeSqlite(abs, Number(st.size))) throw new InvalidArgumentError(`${abs} is not a SQLite database`);
+  return withReuse({ ...baseNode(name, name, abs, 'sqlite', st, o, walFingerprint(abs)), racy: st.mtimeNs >= o.startNs - o.racyNs || walRacy(abs, o) }, o);
+}
+
+/** A directory node that exists only in the snapshot (the tree of external databases). */
+export function virtualDir(children: ScanNode[], o: ScanOptions): ScanNode {
+  const stat = `virtual:${children.map((c) => `${c.name}=${c.abs}`).join('\0')}`;
+  return withReuse({ name: '', rel: '', abs: '', kind: 'dir', mode: 0o700, mtimeNs: 0n, size: 0, stat, racy: false, children }, o);
+}
+
+/**
+ * Stat fingerprint of a database's `-wal` file, or `-` when there is none or it is empty. Its ctime is
  * left out: every connection that opens the database touches the file's metadata (ours
  * included) without changing its content, while every write changes size or mtime.
  */
 export function walFingerprint(dbFile: string): string {
   const st = fs.statSync(`${dbFile}-wal`, { bigint: true, throwIfNoEntry: false });
-  return st ? statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: 0n, ino: st.ino }) : '-';
+  // An empty WAL holds no frames: the same as none (opening the database may create one).
+  return st && st.size > 0n ? statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: 0n, ino: st.ino }) : '-';
 }
 
 function walRacy(dbFile: string, o: ScanOptions): boolean {
   const st = fs.statSync(`${dbFile}-wal`, { bigint: true, throwIfNoEntry: false });
-  return st !== undefined && st.mtimeNs >= o.startNs - o.racyNs;
+  return st !== undefined && st.size > 0n && st.mtimeNs >= o.startNs - o.racyNs;
 }
 
 function readLinkOrUndefined(abs: string): string | undefined {

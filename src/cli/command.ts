@@ -80,11 +80,11 @@ export function many(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Parses `NAME=FILE` state provider specs. */
-export function stateSpecs(values: string[]): { name: string; file: string }[] {
+/** Parses `NAME=PATH` option values (of `--flag`), resolving the paths. */
+export function namedPaths(values: string[], flag: string): { name: string; file: string }[] {
   return values.map((spec) => {
     const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) throw new InvalidArgumentError(`--state wants NAME=FILE, got ${JSON.stringify(spec)}`);
+    if (eq <= 0 || eq === spec.length - 1) throw new InvalidArgumentError(`--${flag} wants NAME=PATH, got ${JSON.stringify(spec)}`);
     return { name: spec.slice(0, eq), file: path.resolve(spec.slice(eq + 1)) };
   });
 }

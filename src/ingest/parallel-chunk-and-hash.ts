@@ -48,7 +48,7 @@ export interface ParallelChunkOptions {
 }
 
 /** Below this many bytes a buffer is cut and hashed in the calling thread (measured crossover). */
-export const PARALLEL_MIN_BYTES = 2 << 20;
+export const PARALLEL_MIN_BYTES = 4 << 20;
 
 /** Default bytes per worker job. */
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;

@@ -38,13 +38,21 @@ export async function diffSnapshots(repo: Repository, fromRef: string, toRef: st
   const to = resolveSnapshot(repo.catalog, toRef);
   const a = await repo.readSnapshot(from.id);
   const b = await repo.readSnapshot(to.id);
-  const paths = await diffTrees(repo, a.sources.memdir.tree, b.sources.memdir.tree);
+  // The directory, then external databases (shown by the path they were captured from).
+  const roots = [
+    { before: a.sources.memdir.tree, after: b.sources.memdir.tree, label: (p: string) => p },
+    { before: a.sources.databases?.tree, after: b.sources.databases?.tree, label: (p: string) => b.sources.databases?.origins[p] ?? a.sources.databases?.origins[p] ?? p },
+  ];
+  const paths: PathChange[] = [];
   const databases: SnapshotDiff['databases'] = [];
-  if (options.rows !== false) {
-    for (const change of paths.filter((p) => p.kind === 'sqlite')) {
-      const before = change.change === 'added' ? undefined : (await findEntry(repo, a.sources.memdir.tree, change.path)).content;
-      const after = change.change === 'removed' ? undefined : (await findEntry(repo, b.sources.memdir.tree, change.path)).content;
-      databases.push({ path: change.path, tables: await diffDatabase(repo, before, after) });
+  for (const root of roots) {
+    const changes = await diffTrees(repo, root.before, root.after);
+    paths.push(...changes.map((c) => ({ ...c, path: root.label(c.path) })));
+    if (options.rows === false) continue;
+    for (const change of changes.filter((c) => c.kind === 'sqlite')) {
+      const before = change.change === 'added' ? undefined : (await findEntry(repo, root.before!, change.path)).content;
+      const after = change.change === 'removed' ? undefined : (await findEntry(repo, root.after!, change.path)).content;
+      databases.push({ path: root.label(change.path), tables: await diffDatabase(repo, before, after) });
     }
   }
   return { from, to, paths, databases, state: changedKeys(a.sources.state, b.sources.state), fields: changedKeys(a.sources.fields, b.sources.fields) };

@@ -72,6 +72,8 @@ export async function verifySnapshots(repo: Repository, snapshots?: readonly Sna
     if (await check(info.id, '(snapshot)', info.id)) {
       const snap = await repo.readSnapshot(info.id);
       await walk(info.id, snap.sources.memdir.tree, '');
+      const external = snap.sources.databases;
+      if (external) await walk(info.id, external.tree, '(external databases)');
     }
     onProgress?.({ phase: 'verify', done: i + 1, total: list.length, unit: 'snapshots' });
   }

@@ -15,7 +15,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import { compileGlob, captureAgent, type StateProvider } from '../capture/index.js';
 import { resolveSnapshot, type Repository, type SnapshotInfo } from '../snapshot/index.js';
-import { ensureRealDir, writeTreeInto, type RestoreStats } from './tree-writer.js';
+import { ensureRealDir, writeLeaf, writeTreeInto, type RestoreStats } from './tree-writer.js';
 
 /** Options of {@link restoreSnapshot}. */
 export interface RestoreOptions {
@@ -29,8 +29,12 @@ export interface RestoreOptions {
   readonly preSnapshot?: boolean;
   /** Restore only files matching these globs. */
   readonly paths?: readonly string[];
-  /** Restore only this database (its path relative to the agent directory). */
+  /** Restore only this database: its path relative to the agent directory, or the name or original path of an external one. */
   readonly database?: string;
+  /** Where external databases (named outside the directory at capture) go, by name. */
+  readonly databaseTargets?: Readonly<Record<string, string>>;
+  /** Write external databases without a target back to the paths they were captured from. */
+  readonly databasesToOrigin?: boolean;
   /** Restore only runtime state and fields, no files. */
   readonly stateOnly?: boolean;
   /** Providers to hand recorded state back to (by name). */
@@ -49,6 +53,10 @@ export interface RestoreResult {
   readonly preSnapshot?: SnapshotInfo;
   readonly stateRestored: string[];
   readonly fieldsRestored: boolean;
+  /** External databases written, with where they went. */
+  readonly databasesRestored: { name: string; path: string }[];
+  /** External databases in the snapshot that had no target (see `databaseTargets`, `databasesToOrigin`). */
+  readonly databasesSkipped: string[];
 }
 
 /** Restores a snapshot; see the module comment. */
@@ -64,11 +72,14 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
   if (nonEmpty && !options.inPlace && !options.stateOnly) {
     throw new InvalidArgumentError(`restore target ${target} is not empty; choose a new directory or restore in place`, { target });
   }
+  const external = snapshot.sources.databases;
+  const onlyExternal = options.database !== undefined && external !== undefined && externalMatch(external.origins, options.database) !== undefined;
   let pre: SnapshotInfo | undefined;
   if (nonEmpty && options.inPlace && options.preSnapshot !== false && !options.stateOnly) {
-    pre = (await captureAgent(repo, { dir: target, agent: info.agent, kind: 'pre-operation', message: `before restoring ${info.id.slice(0, 12)}`, git: false })).snapshot;
+    const overwritten = external && options.databasesToOrigin ? Object.values(external.origins) : [];
+    pre = (await captureAgent(repo, { dir: target, agent: info.agent, kind: 'pre-operation', message: `before restoring ${info.id.slice(0, 12)}`, git: false, databases: overwritten.filter((p) => fs.existsSync(p)) })).snapshot;
   }
-  if (!options.stateOnly) {
+  if (!options.stateOnly && !onlyExternal) {
     const base = { repo, stats, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
     if (partial) {
       const select = selector(options);
@@ -80,6 +91,24 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
       await restoreWhole(target, existing !== undefined, (dir) => writeTreeInto(base, snapshot.sources.memdir.tree, dir, ''));
     }
   }
+  const databasesRestored: { name: string; path: string }[] = [];
+  const databasesSkipped: string[] = [];
+  // After the directory: a database target inside it must not be swapped away.
+  if (external && !options.stateOnly && (!partial || onlyExternal)) {
+    const only = onlyExternal ? externalMatch(external.origins, options.database!) : undefined;
+    for (const entry of await repo.readTree(external.tree)) {
+      if (only !== undefined && entry.name !== only) continue;
+      const to = options.databaseTargets?.[entry.name] ?? (options.databasesToOrigin ? external.origins[entry.name] : undefined);
+      if (to === undefined) {
+        databasesSkipped.push(entry.name);
+        continue;
+      }
+      const file = path.resolve(to);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      await writeLeaf({ repo, stats }, entry, file);
+      databasesRestored.push({ name: entry.name, path: file });
+    }
+  }
   const stateRestored: string[] = [];
   if (!partial || options.stateOnly) {
     for (const provider of options.stateProviders ?? []) {
@@ -89,7 +118,14 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
   }
   const fieldsRestored = options.fields ?? (!partial || options.stateOnly === true);
   if (fieldsRestored) repo.catalog.saveAllFields(info.agent, snapshot.sources.fields);
-  return { snapshot: info, target, stats, ...(pre ? { preSnapshot: pre } : {}), stateRestored, fieldsRestored };
+  return { snapshot: info, target, stats, ...(pre ? { preSnapshot: pre } : {}), stateRestored, fieldsRestored, databasesRestored, databasesSkipped };
+}
+
+/** The name of the external database `what` names (by name or original path), if any. */
+function externalMatch(origins: Readonly<Record<string, string>>, what: string): string | undefined {
+  if (what in origins) return what;
+  const abs = path.resolve(what);
+  return Object.keys(origins).find((name) => origins[name] === abs);
 }
 
 function selector(options: RestoreOptions): (rel: string) => boolean {

@@ -90,7 +90,7 @@ async function subtreeSelected(ctx: TreeWriteContext, entry: TreeEntry, rel: str
 }
 
 /** Writes one file, database or symlink, replacing what was at `target` atomically. */
-async function writeLeaf(ctx: TreeWriteContext, entry: TreeEntry, target: string): Promise<void> {
+export async function writeLeaf(ctx: TreeWriteContext, entry: TreeEntry, target: string): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${entry.name.slice(0, 100)}.memsnap-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   try {
     if (entry.kind === 'symlink') {

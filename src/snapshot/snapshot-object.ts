@@ -35,6 +35,11 @@ export interface SnapshotSources {
   readonly state: Readonly<Record<string, JsonValue>>;
   /** The agent's key/value fields at the cut. */
   readonly fields: Readonly<Record<string, JsonValue>>;
+  /**
+   * Databases named explicitly that live outside the agent directory: a tree of `sqlite`
+   * entries (one per database, by name) and the absolute path each was captured from.
+   */
+  readonly databases?: { readonly tree: ContentId; readonly origins: Readonly<Record<string, string>> };
 }
 
 /** Totals over the captured content. */
@@ -95,6 +100,8 @@ export async function readSnapshot(objects: ObjectReader, id: ContentId): Promis
   if (!Number.isSafeInteger(o['timeMs'])) bad('without time');
   if (!SNAPSHOT_KINDS.includes(o['kind'] as SnapshotKind)) bad(`of unknown kind ${String(o['kind'])}`);
   if (!sources || typeof sources.memdir?.tree !== 'string' || !isContentId(sources.memdir.tree)) bad('without a memdir tree');
+  const dbs = sources!.databases;
+  if (dbs !== undefined && (typeof dbs.tree !== 'string' || !isContentId(dbs.tree) || typeof dbs.origins !== 'object' || dbs.origins === null)) bad('with bad external databases');
   return {
     agent: o['agent'] as string,
     parent: o['parent'] as ContentId | null,
@@ -102,7 +109,7 @@ export async function readSnapshot(objects: ObjectReader, id: ContentId): Promis
     kind: o['kind'] as SnapshotKind,
     tags: Array.isArray(o['tags']) ? (o['tags'] as string[]) : [],
     message: typeof o['message'] === 'string' ? o['message'] : '',
-    sources: { memdir: sources!.memdir, state: sources!.state ?? {}, fields: sources!.fields ?? {} },
+    sources: { memdir: sources!.memdir, state: sources!.state ?? {}, fields: sources!.fields ?? {}, ...(dbs ? { databases: dbs } : {}) },
     totals: o['totals'] as SnapshotTotals,
   };
 }

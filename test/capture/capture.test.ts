@@ -51,6 +51,25 @@ describe('captureAgent', () => {
     }
   });
 
+  it('changes nothing in the agent directory where no git binary exists either (isomorphic-git fallback)', async () => {
+    const root = tempDir();
+    const fx = createAgentFixture(root, { seed: 4 });
+    fs.utimesSync(path.join(fx.dir, 'notes', 'pinned.md'), 1_600_000_000, 1_600_000_000);
+    const before = describeTree(fx.dir, { skip: (rel) => SIDE.test(rel) });
+    const repo = await Repository.init(path.join(root, 'store'), { durable: false });
+    const savedPath = process.env['PATH'];
+    process.env['PATH'] = path.join(root, 'no-binaries-here');
+    try {
+      const { snapshot } = await captureAgent(repo, { dir: fx.dir });
+      process.env['PATH'] = savedPath;
+      expect(describeTree(fx.dir, { skip: (rel) => SIDE.test(rel) })).toEqual(before);
+      expect((await repo.readSnapshot(snapshot.id)).sources.memdir.git).toEqual({ head: git(fx.dir, ['rev-parse', 'HEAD']), branch: 'main', dirty: false });
+    } finally {
+      process.env['PATH'] = savedPath;
+      await repo.close();
+    }
+  });
+
   it('records git HEAD, branch and dirtiness, and nothing for a plain directory', async () => {
     const root = tempDir();
     const fx = createAgentFixture(root, { seed: 6 });

@@ -3,7 +3,9 @@
  * tight loop into a WAL-mode and a rollback-mode database inside the agent directory while
  * this process captures again and again. Every snapshot, restored, must pass
  * `PRAGMA integrity_check` and keep every invariant the writer keeps at each commit; the
- * snapshots must also have caught the writer at many different moments.
+ * snapshots must also have caught the writer at many different moments. And a capture
+ * that meets a database another process holds locked past `busyTimeoutMs` fails with
+ * LOCKED and commits nothing.
  * MEMSNAP_CONSISTENCY_MS (default 4000) sets how long the captures run.
  */
 import { spawn } from 'node:child_process';

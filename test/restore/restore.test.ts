@@ -59,7 +59,7 @@ function corruptChunk(storeDir: string, repo: Repository, id: ContentId): void {
   const at = payloadOffset(loc) + (loc.storedLength >> 1);
   const b = Buffer.alloc(1);
   fs.readSync(fd, b, 0, 1, at);
-  b[0] ^= 0xff;
+  b[0] = b[0]! ^ 0xff;
   fs.writeSync(fd, b, 0, 1, at);
   fs.closeSync(fd);
 }

@@ -142,7 +142,7 @@ describe('Merkle snapshots of agent directories', () => {
       // One changed byte changes the file's entry, its directory's tree and the root, and nothing else.
       const note = path.join(copy, 'notes', 'people', '0.md');
       const bytes = fs.readFileSync(note);
-      bytes[10] ^= 1;
+      bytes[10] = bytes[10]! ^ 1;
       fs.writeFileSync(note, bytes);
       fs.utimesSync(note, 1_700_000_000.25, 1_700_000_000.25);
       const changed = await captureAgent(repo, { dir: copy, git: false });

@@ -1,7 +1,7 @@
 import { JsonFileStateProvider, captureAgent } from '../../capture/index.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../../snapshot/index.js';
-import { many, openRepository, parseCommandArgs, positionals, stateSpecs, storeDir, type Command } from '../command.js';
+import { many, openRepository, parseCommandArgs, positionals, namedPaths, storeDir, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
 
 export const captureCommand: Command = {
@@ -21,6 +21,7 @@ Options:
   --include GLOB          capture only matching files (repeatable)
   --exclude GLOB          leave matching files and directories out (repeatable)
   --state NAME=FILE       capture a JSON state file under NAME (repeatable)
+  --database PATH         also capture this SQLite database, e.g. one outside DIR (repeatable)
   --idempotency-key KEY   a retry with the same key and content is a no-op
   --no-git                do not record git HEAD/branch/dirtiness
   --store DIR, --json     see memsnap --help`,
@@ -33,6 +34,7 @@ Options:
       include: { type: 'string', multiple: true },
       exclude: { type: 'string', multiple: true },
       state: { type: 'string', multiple: true },
+      database: { type: 'string', multiple: true },
       'idempotency-key': { type: 'string' },
       'no-git': { type: 'boolean' },
     });
@@ -52,7 +54,8 @@ Options:
         ...(values.message ? { message: values.message } : {}),
         include: many(values.include),
         exclude: many(values.exclude),
-        stateProviders: stateSpecs(many(values.state)).map((s) => new JsonFileStateProvider(s.name, s.file)),
+        databases: many(values.database),
+        stateProviders: namedPaths(many(values.state), 'state').map((s) => new JsonFileStateProvider(s.name, s.file)),
         ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
         git: !values['no-git'],
         ...(bar.callback ? { onProgress: bar.callback } : {}),

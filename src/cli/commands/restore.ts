@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { JsonFileStateProvider } from '../../capture/index.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import { restoreSnapshot } from '../../restore/index.js';
-import { many, parseCommandArgs, positionals, stateSpecs, storeDir, withRepository, type Command } from '../command.js';
+import { many, parseCommandArgs, positionals, namedPaths, storeDir, withRepository, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
 
 export const restoreCommand: Command = {
@@ -19,7 +19,9 @@ Options:
   --in-place            allow restoring into an existing non-empty directory
   --no-pre-snapshot     with --in-place: do not capture the directory first
   --path GLOB           restore only matching files (repeatable)
-  --database PATH       restore only this database
+  --database PATH       restore only this database (a path in the directory, or an external one's name or path)
+  --database-target NAME=PATH   where external database NAME goes (repeatable)
+  --databases-to-origin         write external databases back where they were captured from
   --state-only          restore only runtime state (--state) and fields
   --state NAME=FILE     where state NAME goes back to (repeatable)
   --no-fields           do not restore the agent's key/value fields`,
@@ -30,6 +32,8 @@ Options:
       'no-pre-snapshot': { type: 'boolean' },
       path: { type: 'string', multiple: true },
       database: { type: 'string' },
+      'database-target': { type: 'string', multiple: true },
+      'databases-to-origin': { type: 'boolean' },
       'state-only': { type: 'boolean' },
       state: { type: 'string', multiple: true },
       'no-fields': { type: 'boolean' },
@@ -46,8 +50,10 @@ Options:
         preSnapshot: !values['no-pre-snapshot'],
         ...(paths.length ? { paths } : {}),
         ...(values.database ? { database: values.database } : {}),
+        databaseTargets: Object.fromEntries(namedPaths(many(values['database-target']), 'database-target').map((s) => [s.name, s.file])),
+        databasesToOrigin: values['databases-to-origin'] ?? false,
         stateOnly: values['state-only'] ?? false,
-        stateProviders: stateSpecs(many(values.state)).map((s) => new JsonFileStateProvider(s.name, s.file)),
+        stateProviders: namedPaths(many(values.state), 'state').map((s) => new JsonFileStateProvider(s.name, s.file)),
         ...(values['no-fields'] ? { fields: false } : {}),
         ...(bar.callback ? { onProgress: bar.callback } : {}),
       });
@@ -58,6 +64,8 @@ Options:
         out.line(`restored ${result.snapshot.agent}@${result.snapshot.seq} ${result.snapshot.id.slice(0, 12)} into ${result.target}`);
         out.line(`  ${s.files} files, ${s.databases} databases, ${s.dirs} dirs, ${s.symlinks} symlinks, ${formatBytes(s.bytes)}`);
         if (result.stateRestored.length) out.line(`  state: ${result.stateRestored.join(', ')}`);
+        for (const d of result.databasesRestored) out.line(`  database ${d.name} -> ${d.path}`);
+        if (result.databasesSkipped.length) out.line(`  not restored (give --database-target NAME=PATH or --databases-to-origin): ${result.databasesSkipped.join(', ')}`);
       });
       return 0;
     });

@@ -27,6 +27,7 @@ Prints a snapshot's metadata, git state, totals, top-level entries, state and fi
         const t = snap.totals;
         out.line(`content  ${t.files} files, ${t.dirs} dirs, ${t.symlinks} symlinks, ${t.databases} databases, ${formatBytes(t.bytes)}`);
         for (const e of top) out.line(`  ${e.kind.padEnd(7)} ${e.name}${e.kind === 'dir' ? '/' : ''}${e.content ? `  ${formatBytes(e.content.size)}` : ''}${e.target ? ` -> ${e.target}` : ''}`);
+        for (const [name, origin] of Object.entries(snap.sources.databases?.origins ?? {})) out.line(`  sqlite  ${name}  (external, from ${origin})`);
         const state = Object.keys(snap.sources.state);
         const fields = Object.keys(snap.sources.fields);
         if (state.length) out.line(`state    ${state.join(', ')}`);
