@@ -1,39 +1,31 @@
 /**
  * Stores file bytes and database images as chunks and returns their content references.
- * Files up to 64 MiB are read whole; larger ones stream in 4 MiB blocks.
+ * Chunking and hashing go through the ingest pipeline, which uses worker threads for large
+ * inputs (a database image) and stays on this thread for small ones (a note).
  */
 import * as fs from 'node:fs';
 import type { Chunker } from '../chunker/index.js';
-import { Splitter, splitBuffer } from '../chunker/index.js';
 import type { ChunkWriter } from '../cas/index.js';
+import { ingestBuffer, ingestFile, type IngestResult } from '../ingest/index.js';
 import { writeContent, type ChunkRef, type ContentRef } from '../snapshot/index.js';
 
+/** What storing content needs from a chunk writer. */
+export type ContentSink = Pick<ChunkWriter, 'put' | 'putWithId' | 'prefetchPresence'>;
+
 const WHOLE_FILE_LIMIT = 64 << 20;
-const BLOCK = 4 << 20;
+
+function toContent(sink: ContentSink, r: IngestResult): Promise<ContentRef> {
+  const refs: ChunkRef[] = r.ids.map((id, i) => [id, r.lengths[i]!]);
+  return writeContent(sink, refs);
+}
 
 /** Chunks `data` with `chunker`, stores the chunks and list nodes, returns the reference. */
-export async function storeBytes(writer: Pick<ChunkWriter, 'put'>, data: Uint8Array, chunker: Chunker): Promise<ContentRef> {
-  const refs: ChunkRef[] = [];
-  for (const chunk of splitBuffer(data, chunker)) refs.push([(await writer.put(chunk)).id, chunk.length]);
-  return writeContent(writer, refs);
+export async function storeBytes(sink: ContentSink, data: Uint8Array, chunker: Chunker): Promise<ContentRef> {
+  return toContent(sink, await ingestBuffer(sink, data, chunker));
 }
 
 /** Reads the file at `file` and stores it; `size` is the size lstat saw (a hint). */
-export async function storeFile(writer: Pick<ChunkWriter, 'put'>, file: string, size: number, chunker: Chunker): Promise<ContentRef> {
-  if (size <= WHOLE_FILE_LIMIT) return storeBytes(writer, fs.readFileSync(file), chunker);
-  const refs: ChunkRef[] = [];
-  const splitter = new Splitter(chunker);
-  const fd = fs.openSync(file, 'r');
-  try {
-    const block = Buffer.allocUnsafe(BLOCK);
-    for (;;) {
-      const n = fs.readSync(fd, block, 0, BLOCK, null);
-      if (n === 0) break;
-      for (const chunk of splitter.push(block.subarray(0, n))) refs.push([(await writer.put(chunk)).id, chunk.length]);
-    }
-    for (const chunk of splitter.finish()) refs.push([(await writer.put(chunk)).id, chunk.length]);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return writeContent(writer, refs);
+export async function storeFile(sink: ContentSink, file: string, size: number, chunker: Chunker): Promise<ContentRef> {
+  const r = size <= WHOLE_FILE_LIMIT ? await ingestBuffer(sink, fs.readFileSync(file), chunker) : await ingestFile(sink, file, chunker);
+  return toContent(sink, r);
 }

@@ -11,10 +11,10 @@ import * as fs from 'node:fs';
 import { SourceUnreadableError } from '../errors/index.js';
 import type { Chunker } from '../chunker/index.js';
 import { pageChunker } from '../chunker/index.js';
-import type { ChunkWriter, ProgressCallback } from '../cas/index.js';
+import type { ProgressCallback } from '../cas/index.js';
 import { contentRefJson, writeTree, type ContentRef, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
 import { cachedContent, cachedDir, statFingerprint, type CachedEntry } from './capture-cache.js';
-import { storeBytes, storeFile } from './content-writer.js';
+import { storeBytes, storeFile, type ContentSink } from './content-writer.js';
 import { walFingerprint, type ScanNode } from './memdir-scan.js';
 import { headerPageSize, type SqliteReadCut } from './sqlite-image.js';
 
@@ -35,7 +35,7 @@ type Totals = { -readonly [K in keyof SnapshotTotals]: SnapshotTotals[K] };
 
 /** What phase 2 needs. */
 export interface MemdirStoreContext {
-  readonly writer: Pick<ChunkWriter, 'put'>;
+  readonly writer: ContentSink;
   readonly fileChunker: Chunker;
   readonly pageChunkerName: string;
   /** Open read transactions by absolute database path. */

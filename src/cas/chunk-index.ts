@@ -93,6 +93,9 @@ export class ChunkIndex {
       if (!options.readonly) {
         this.database.pragma('journal_mode = WAL');
         this.database.pragma('synchronous = FULL');
+        // Lookups of every chunk of a re-captured database must hit memory, not the file:
+        // 64 MiB of page cache holds the index of ~500k chunks.
+        this.database.pragma('cache_size = -65536');
         this.database.exec(SCHEMA);
       }
       const version = this.database.prepare(`SELECT value FROM index_meta WHERE key = 'schema_version'`).pluck().get() as string | undefined;
@@ -133,6 +136,28 @@ export class ChunkIndex {
   lookup(id: ContentId): ChunkLocation | undefined {
     const row = this.guard(() => this.stmts.lookup.get(contentIdToBytes(id)) as ChunkRow | undefined);
     return row && toLocation(row);
+  }
+
+  /** The ids among `ids` that are indexed (queried 256 at a time). */
+  presentAmong(ids: readonly ContentId[]): ContentId[] {
+    const found: ContentId[] = [];
+    for (let i = 0; i < ids.length; i += 256) {
+      const part = ids.slice(i, i + 256);
+      const rows = this.guard(() => this.presenceQuery(part.length).all(...part.map(contentIdToBytes)) as Buffer[]);
+      for (const id of rows) found.push(contentIdFromBytes(id));
+    }
+    return found;
+  }
+
+  private readonly presenceQueries = new Map<number, Database.Statement>();
+
+  private presenceQuery(n: number): Database.Statement {
+    let stmt = this.presenceQueries.get(n);
+    if (!stmt) {
+      stmt = this.database.prepare(`SELECT id FROM chunks WHERE id IN (${new Array(n).fill('?').join(',')})`).pluck();
+      this.presenceQueries.set(n, stmt);
+    }
+    return stmt;
   }
 
   /** Whether `id` is indexed. */

@@ -12,7 +12,7 @@ import type { ChunkList } from './chunk-and-hash.js';
 import { chunkAndHashStream, type ParallelChunkOptions } from './parallel-chunk-and-hash.js';
 
 /** The slice of a writer ingest needs. */
-export type IngestWriter = Pick<ChunkWriter, 'putWithId'>;
+export type IngestWriter = Pick<ChunkWriter, 'putWithId'> & Partial<Pick<ChunkWriter, 'prefetchPresence'>>;
 
 /** Options of {@link ingestBuffer} and {@link ingestFile}. */
 export interface IngestOptions extends Omit<ParallelChunkOptions, 'final'> {
@@ -45,6 +45,8 @@ interface Accumulator {
 async function putAll(writer: IngestWriter, data: Uint8Array, chunker: Chunker, options: IngestOptions, final: boolean, acc: Accumulator): Promise<number> {
   let consumed = 0;
   for await (const batch of chunkAndHashStream(data, chunker, { ...options, final })) {
+    // One index query per 256 chunks instead of one per chunk (most chunks of a re-captured database exist).
+    writer.prefetchPresence?.(batch.ids);
     let at = batch.offset;
     for (let i = 0; i < batch.lengths.length; i++) {
       const n = batch.lengths[i]!;
