@@ -59,6 +59,8 @@ export interface CaptureOptions {
   readonly racyWindowMs?: number;
   /** How long to wait for a database locked by a writer, in ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /** Check every database image captured against SQLite's serialize() (slow; for tests). Default false. */
+  readonly verifyDatabaseImages?: boolean;
   /** Record git HEAD, branch and dirtiness. Default true. */
   readonly git?: boolean;
   readonly onProgress?: ProgressCallback;
@@ -122,12 +124,21 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       pageChunkerName: repo.chunks.config.chunkers.sqlite,
       cuts,
       warnings,
-      stats: { filesRead: 0, filesReused: 0, databasesRead: 0, databasesReused: 0, dirsReused: 0, bytesRead: 0 },
+      stats: { filesRead: 0, filesReused: 0, databasesRead: 0, databasesReused: 0, databasesIncremental: 0, dirsReused: 0, bytesRead: 0 },
       totals: { files: 0, dirs: 0, symlinks: 0, databases: 0, bytes: 0 },
       totalFiles: sources.reduce((n, s) => n + collect(s.root, (x) => x.kind === 'file' || x.kind === 'sqlite').length, 0),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     };
-    const contexts: MemdirStoreContext[] = sources.map(() => ({ ...shared, nextCache: new Map<string, CachedEntry>(), keptDirs: [] }));
+    const contexts: MemdirStoreContext[] = sources.map((source) => ({
+      ...shared,
+      nextCache: new Map<string, CachedEntry>(),
+      keptDirs: [],
+      databaseStates: {
+        load: (rel: string) => repo.catalog.loadDatabaseState(agent, source.key, rel),
+        next: new Map<string, Uint8Array>(),
+        verify: options.verifyDatabaseImages ?? false,
+      },
+    }));
     const trees: ContentId[] = [];
     for (const [i, source] of sources.entries()) trees.push((await storeMemdir(source.root, contexts[i]!, unchanged[i]!)).tree!);
     closeAll(cuts);
@@ -158,6 +169,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     for (const [i, source] of sources.entries()) {
       const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
       repo.catalog.updateCacheEntries(agent, source.key, update.upserts, update.deletes);
+      repo.catalog.saveDatabaseStates(agent, source.key, contexts[i]!.databaseStates.next);
     }
     const w = writer.stats;
     return {

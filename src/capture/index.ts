@@ -12,4 +12,7 @@ export * from './memdir-scan.js';
 export * from './memdir-store.js';
 export * from './agent-fields.js';
 export * from './database-sources.js';
+export * from './database-state.js';
+export * from './database-image.js';
+export * from './sqlite-wal.js';
 export * from './capture.js';

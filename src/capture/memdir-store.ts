@@ -10,13 +10,14 @@
 import * as fs from 'node:fs';
 import { SourceUnreadableError } from '../errors/index.js';
 import type { Chunker } from '../chunker/index.js';
-import { pageChunker } from '../chunker/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import { contentRefJson, writeTree, type ContentRef, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
 import { cachedContent, cachedDir, statFingerprint, type CachedEntry } from './capture-cache.js';
-import { storeBytes, storeFile, type ContentSink } from './content-writer.js';
+import { storeFile, type ContentSink } from './content-writer.js';
+import { captureDatabaseImage } from './database-image.js';
+import { decodeDatabaseState, encodeDatabaseState } from './database-state.js';
 import { walFingerprint, type ScanNode } from './memdir-scan.js';
-import { headerPageSize, type SqliteReadCut } from './sqlite-image.js';
+import type { SqliteReadCut } from './sqlite-image.js';
 
 /** Counters of one capture's work. */
 export interface MemdirStoreStats {
@@ -26,8 +27,18 @@ export interface MemdirStoreStats {
   databasesReused: number;
   /** Directories reused whole from the cache (nothing below them looked at twice). */
   dirsReused: number;
+  /** Databases captured by reading only the pages changed since the last capture. */
+  databasesIncremental: number;
   /** Bytes of content read and chunked. */
   bytesRead: number;
+}
+
+/** Remembered database states: loaded per database, collected for the next capture. */
+export interface DatabaseStates {
+  load(rel: string): Uint8Array | undefined;
+  readonly next: Map<string, Uint8Array>;
+  /** Check every database image against serialize() (slow; tests). */
+  readonly verify: boolean;
 }
 
 /** Running totals, as recorded in the snapshot. */
@@ -44,6 +55,7 @@ export interface MemdirStoreContext {
   readonly nextCache: Map<string, CachedEntry>;
   /** Relative paths of directories reused whole; their cache rows stay as they are. */
   readonly keptDirs: string[];
+  readonly databaseStates: DatabaseStates;
   readonly warnings: string[];
   readonly stats: MemdirStoreStats;
   readonly totals: Totals;
@@ -158,19 +170,22 @@ async function fileContent(node: ScanNode, ctx: MemdirStoreContext): Promise<Con
 }
 
 async function databaseContent(node: ScanNode, ctx: MemdirStoreContext, unchanged: boolean): Promise<{ content: ContentRef; pageSize: number }> {
+  const remembered = ctx.databaseStates.load(node.rel);
   // Reuse only if nothing changed between the scan and the moment the read transaction opened.
   if (node.reuse?.pageSize !== undefined && (unchanged || databaseUnchanged(node))) {
     ctx.stats.databasesReused++;
     if (!node.racy) ctx.nextCache.set(node.rel, node.reuse);
+    if (remembered) ctx.databaseStates.next.set(node.rel, remembered);
     return { content: cachedContent(node.reuse), pageSize: node.reuse.pageSize };
   }
   const cut = ctx.cuts.get(node.abs);
   if (!cut) throw new SourceUnreadableError(node.abs, new Error('no read transaction was opened for this database'));
-  const image = cut.image();
-  const pageSize = headerPageSize(image);
-  const content = await storeBytes(ctx.writer, image, pageChunker(ctx.pageChunkerName, pageSize));
+  const captured = await captureDatabaseImage(cut, ctx.writer, ctx.pageChunkerName, decodeDatabaseState(remembered), ctx.databaseStates.verify);
   ctx.stats.databasesRead++;
-  ctx.stats.bytesRead += image.length;
+  if (captured.way === 'incremental') ctx.stats.databasesIncremental++;
+  ctx.stats.bytesRead += captured.bytesRead;
+  ctx.databaseStates.next.set(node.rel, encodeDatabaseState(captured.state));
+  const { content, pageSize } = captured;
   if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'sqlite', stat: node.stat, value: JSON.stringify(contentRefJson(content)), pageSize });
   return { content, pageSize };
 }

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, LockedError } from '../errors/index.js';
+import { readWalIndexHeader, sameWalState, type WalIndexHeader } from './sqlite-wal.js';
 
 /** The 16 bytes every SQLite 3 database file starts with. */
 export const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -31,15 +32,30 @@ export function headerPageSize(image: Uint8Array): number {
   return v === 1 ? 65536 : v;
 }
 
+/** What is known of how to read a cut's image without SQLite (see incremental-database.ts). */
+export type CutLayout =
+  | { readonly mode: 'wal'; readonly header: WalIndexHeader }
+  | { readonly mode: 'rollback' }
+  | { readonly mode: 'opaque' };
+
 /** A database held at one moment by an open read transaction. */
 export class SqliteReadCut {
   private constructor(
     readonly file: string,
     private readonly db: Database.Database,
+    /** How the image of this cut can be read directly; `opaque` means only through SQLite. */
+    readonly layout: CutLayout,
+    /** Page size in bytes, as SQLite reports it inside the transaction. */
+    readonly pageSize: number,
+    /** Pages in the image this transaction sees. */
+    readonly pageCount: number,
   ) {}
 
   /**
    * Opens `file` read-only and starts a read transaction.
+   * In WAL mode the wal-index header is read before and after the transaction starts; when
+   * both agree, no commit slipped in between and the header describes exactly what this
+   * transaction sees (retried a few times, else the layout is `opaque`).
    * @param busyTimeoutMs how long to wait for a writer holding an exclusive lock (default 5000).
    * @throws LockedError when the database stays locked; InvalidArgumentError when it is not SQLite.
    */
@@ -47,9 +63,19 @@ export class SqliteReadCut {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
-      db.prepare('BEGIN').run();
-      db.prepare('SELECT count(*) FROM sqlite_schema').get();
-      return new SqliteReadCut(file, db);
+      for (let attempt = 0; ; attempt++) {
+        const before = readWalIndexHeader(file);
+        db.prepare('BEGIN').run();
+        db.prepare('SELECT count(*) FROM sqlite_schema').get();
+        const after = readWalIndexHeader(file);
+        const mode = String(db.pragma('journal_mode', { simple: true }));
+        const pageSize = Number(db.pragma('page_size', { simple: true }));
+        const pageCount = Number(db.pragma('page_count', { simple: true }));
+        if (mode !== 'wal') return new SqliteReadCut(file, db, { mode: 'rollback' }, pageSize, pageCount);
+        if (sameWalState(before, after) && after!.pageSize === pageSize) return new SqliteReadCut(file, db, { mode: 'wal', header: after! }, pageSize, pageCount);
+        if (attempt >= 3) return new SqliteReadCut(file, db, { mode: 'opaque' }, pageSize, pageCount);
+        db.prepare('COMMIT').run();
+      }
     } catch (err) {
       db?.close();
       const code = (err as { code?: string }).code ?? '';

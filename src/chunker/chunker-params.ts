@@ -49,7 +49,7 @@ export function fileChunker(name: string): Chunker {
 }
 
 /** The page-aligned chunker with this frozen name for one page size. @throws InvalidArgumentError for an unknown name or bad page size. */
-export function pageChunker(name: string, pageSize: number): Chunker {
+export function pageChunker(name: string, pageSize: number): PageChunker {
   const params = PAGE_CHUNKERS.get(name);
   if (!params) throw new InvalidArgumentError(`unknown page chunker ${JSON.stringify(name)} (known: ${[...PAGE_CHUNKERS.keys()].join(', ')})`);
   return new PageChunker(params, pageSize);

@@ -61,6 +61,33 @@ export class PageChunker implements Chunker {
     // A trailing partial page (not a valid database, but never lose bytes) ends the chunk.
     return offset === 0 || (final && available <= this.maxSize) ? limit : offset;
   }
+
+  /**
+   * Chunk sizes, in pages, of a whole-page image whose pages have the given tail hashes
+   * ({@link pageTailHash} of each page's last 64 bytes). Gives exactly the cuts `cut` gives
+   * on the image itself, without the image: incremental capture recomputes cuts this way.
+   */
+  cutPages(tailHashes: ArrayLike<number>): number[] {
+    const maxPages = this.maxSize / this.pageSize;
+    const out: number[] = [];
+    let run = 0;
+    for (let i = 0; i < tailHashes.length; i++) {
+      run++;
+      if (tailHashes[i]! < this.threshold || run === maxPages || i === tailHashes.length - 1) {
+        out.push(run);
+        run = 0;
+      }
+    }
+    return out;
+  }
+
+  /** The tail hash of every page of a whole-page image. */
+  tailHashes(image: Uint8Array): Uint32Array {
+    const pages = Math.floor(image.length / this.pageSize);
+    const out = new Uint32Array(pages);
+    for (let p = 0; p < pages; p++) out[p] = pageTailHash(image, (p + 1) * this.pageSize - PAGE_TAIL_BYTES);
+    return out;
+  }
 }
 
 /** FNV-1a over 64 bytes, finished with murmur3's fmix32, as an unsigned 32-bit value. */

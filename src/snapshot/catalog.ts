@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS capture_entries (
   kind TEXT NOT NULL, stat TEXT NOT NULL, value TEXT NOT NULL, page_size INTEGER,
   PRIMARY KEY (agent, source, rel)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS capture_db_state (
+  agent TEXT NOT NULL, source TEXT NOT NULL, rel TEXT NOT NULL, state BLOB NOT NULL,
+  PRIMARY KEY (agent, source, rel)
+) WITHOUT ROWID;
 `;
 
 /** One snapshot as listed by the catalog. */
@@ -263,6 +267,20 @@ export class Catalog {
     this.db.transaction(() => {
       for (const [rel, e] of upserts) put.run(agent, source, rel, e.kind, e.stat, e.value, e.pageSize ?? null);
       for (const rel of deletes) del.run(agent, source, rel);
+    }).immediate();
+  }
+
+  /** The remembered state of one database of an agent's source (see capture/database-state.ts). */
+  loadDatabaseState(agent: string, source: string, rel: string): Buffer | undefined {
+    return this.db.prepare(`SELECT state FROM capture_db_state WHERE agent = ? AND source = ? AND rel = ?`).pluck().get(agent, source, rel) as Buffer | undefined;
+  }
+
+  /** Replaces the remembered database states of an agent's source with `states`, atomically. */
+  saveDatabaseStates(agent: string, source: string, states: ReadonlyMap<string, Uint8Array>): void {
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM capture_db_state WHERE agent = ? AND source = ?`).run(agent, source);
+      const put = this.db.prepare(`INSERT INTO capture_db_state (agent, source, rel, state) VALUES (?, ?, ?, ?)`);
+      for (const [rel, state] of states) put.run(agent, source, rel, state);
     }).immediate();
   }
 
