@@ -10,7 +10,7 @@ import type { Chunker } from './chunker.js';
 import { FastCdcChunker, type FastCdcParams } from './fastcdc.js';
 import { PageChunker, type PageChunkerParams } from './page-chunker.js';
 
-/** General files: min 4 KiB, average 16 KiB, max 64 KiB. Most memory files (1-20 KB) are one chunk. */
+/** Larger chunks for big, rarely edited files: min 4 KiB, average 16 KiB, max 64 KiB. */
 export const FASTCDC_V1_16K: FastCdcParams = Object.freeze({
   name: 'fastcdc-v1-16k',
   minSize: 4 * 1024,
@@ -18,7 +18,7 @@ export const FASTCDC_V1_16K: FastCdcParams = Object.freeze({
   maxSize: 64 * 1024,
 });
 
-/** Smaller chunks for large append-heavy text (logs, transcripts): min 2 KiB, average 8 KiB, max 32 KiB. */
+/** The default for agent memory (notes, logs, JSONL): min 2 KiB, average 8 KiB, max 32 KiB. */
 export const FASTCDC_V1_8K: FastCdcParams = Object.freeze({
   name: 'fastcdc-v1-8k',
   minSize: 2 * 1024,
@@ -36,8 +36,13 @@ export const PAGES_V1_8K: PageChunkerParams = Object.freeze({
 const FILE_CHUNKERS: ReadonlyMap<string, FastCdcParams> = new Map([FASTCDC_V1_16K, FASTCDC_V1_8K].map((p) => [p.name, p]));
 const PAGE_CHUNKERS: ReadonlyMap<string, PageChunkerParams> = new Map([PAGES_V1_8K].map((p) => [p.name, p]));
 
-/** Default parameter set names for a new store. */
-export const DEFAULT_FILE_CHUNKER = FASTCDC_V1_16K.name;
+/**
+ * Default file chunker of a new store: `fastcdc-v1-8k`. On agent-memory text (notes edited
+ * in place, append-only logs, JSONL memories) it grew the store ~28% less per turn than
+ * 16k (90 vs 125 KB/turn, bench/chunk-sizes.ts, BENCHMARKS.md), for ~5% more on the first
+ * snapshot and more chunk references. Existing stores keep the name their config records.
+ */
+export const DEFAULT_FILE_CHUNKER = FASTCDC_V1_8K.name;
 /** Default page-aligned parameter set name for a new store. */
 export const DEFAULT_PAGE_CHUNKER = PAGES_V1_8K.name;
 

@@ -192,7 +192,7 @@ describe('config', () => {
     };
     expect(store.config).toMatchObject(expected);
     expect(STORE_VERSION).toBe(1);
-    expect(DEFAULT_FILE_CHUNKER).toBe('fastcdc-v1-16k');
+    expect(DEFAULT_FILE_CHUNKER).toBe('fastcdc-v1-8k');
     expect(DEFAULT_PAGE_CHUNKER).toBe('pages-v1-8k');
     const onDisk = parseStoreConfig(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(onDisk).toEqual(store.config);
