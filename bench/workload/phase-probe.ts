@@ -1,87 +1,71 @@
 /**
  * Where a capture's time goes, measured from outside: wraps a few seams that
- * `captureAgent` calls (the SQLite read cut, isomorphic-git, the chunk writer's flush, the
- * catalog) with `performance.now()` marks, then splits one capture's wall time into
- * phases. Bench-only instrumentation; it changes no behaviour, and a seam the capture no
- * longer calls just yields a zero-length phase (the time lands in a neighbour).
+ * `captureAgent` calls in sequence (opening and closing the SQLite read cut, the chunk
+ * writer's flush, the catalog commit) with `performance.now()` marks and splits one
+ * capture's wall time into consecutive phases. Bench-only; it changes no behaviour. A seam
+ * the capture stops calling yields a zero-length phase and its time lands in a neighbour.
+ *
+ * Git status runs in another process concurrently with content storage, so it has no
+ * phase of its own: `gitWait` is the time the capture still waited for it after storing
+ * content (plus writing the small snapshot root).
  */
 import type { Repository, SqliteReadCut } from '../../src/index.js';
 
-/** Per-phase durations of one capture, in ms. Phases sum to the capture's wall time. */
+/** Consecutive phases of one capture, in ms; they sum to the capture's wall time. */
 export interface CapturePhases {
-  /** Head lookup, capture cache load and the directory walk (lstat of every entry). */
+  /** Head lookup, capture-cache load and the directory walk (one lstat per entry). */
   scan: number;
-  /** Opening a read transaction on every database. */
+  /** Opening a read transaction on every database (the cut). */
   sqliteOpen: number;
-  /** Key/value fields and state providers. */
-  state: number;
-  /** isomorphic-git: HEAD, branch, statusMatrix for dirtiness. */
-  git: number;
-  /** `serialize()` of every database image inside its read transaction. */
-  sqliteImage: number;
-  /** Chunking, hashing, compressing changed content, trees and the snapshot root (before flush). */
-  store: number;
+  /** Fields, state providers, and storing changed files and database pages (read, chunk, hash, compress). */
+  content: number;
+  /** Waiting for git status after content was stored, and writing the snapshot root. */
+  gitWait: number;
   /** Sealing packs, fsync, index commit. */
   flush: number;
   /** Catalog commit (snapshot row, compare-and-swap of the head). */
   commit: number;
-  /** Saving the next capture cache, and anything not attributed above. */
+  /** Saving the capture cache and database states for the next capture, and anything unattributed. */
   rest: number;
 }
 
 /** Phase names in capture order. */
-export const PHASE_NAMES: readonly (keyof CapturePhases)[] = ['scan', 'sqliteOpen', 'state', 'git', 'sqliteImage', 'store', 'flush', 'commit', 'rest'];
+export const PHASE_NAMES: readonly (keyof CapturePhases)[] = ['scan', 'sqliteOpen', 'content', 'gitWait', 'flush', 'commit', 'rest'];
 
-type Marks = Partial<Record<'cutOpenStart' | 'cutOpenEnd' | 'gitStart' | 'gitEnd' | 'flushStart' | 'flushEnd' | 'commitStart' | 'commitEnd', number>>;
+const MARKS = ['cutOpenStart', 'cutOpenEnd', 'cutClose', 'flushStart', 'flushEnd', 'commitStart', 'commitEnd'] as const;
+type Mark = (typeof MARKS)[number];
 
 /** Installs the wrappers once; then {@link PhaseProbe.measure} splits any capture run through it. */
 export class PhaseProbe {
-  private marks: Marks = {};
-  private imageMs = 0;
+  private marks: Partial<Record<Mark, number>> = {};
   private active = false;
 
   private constructor() {}
 
   /**
-   * Wraps `SqliteReadCut` (class-wide), isomorphic-git's exported functions (module-wide)
-   * and `repo`'s chunk writer and catalog (this instance only).
+   * Wraps `cutClass` (`SqliteReadCut`, class-wide: open and close) and `repo`'s chunk
+   * writer and catalog (this instance only). Marks are taken only inside {@link measure}.
    */
-  static async install(repo: Repository, cutClass: typeof SqliteReadCut): Promise<PhaseProbe> {
+  static install(repo: Repository, cutClass: typeof SqliteReadCut): PhaseProbe {
     const probe = new PhaseProbe();
-    const mark = (name: keyof Marks, first: boolean): void => {
-      if (!probe.active) return;
-      if (!first || probe.marks[name] === undefined) probe.marks[name] = performance.now();
+    /** `first`: keep the earliest time of a repeated mark, else the latest. */
+    const mark = (name: Mark, first: boolean): void => {
+      if (probe.active && (!first || probe.marks[name] === undefined)) probe.marks[name] = performance.now();
     };
     const open = cutClass.open.bind(cutClass);
-    cutClass.open = (file: string, busy?: number) => {
+    cutClass.open = (...args: Parameters<typeof SqliteReadCut.open>) => {
       mark('cutOpenStart', true);
       try {
-        return open(file, busy);
+        return open(...args);
       } finally {
         mark('cutOpenEnd', false);
       }
     };
-    const image = cutClass.prototype.image;
-    cutClass.prototype.image = function (this: SqliteReadCut) {
-      const t = performance.now();
-      try {
-        return image.call(this);
-      } finally {
-        if (probe.active) probe.imageMs += performance.now() - t;
-      }
+    const close = cutClass.prototype.close;
+    cutClass.prototype.close = function (this: SqliteReadCut) {
+      mark('cutClose', true);
+      close.call(this);
     };
-    const git = (await import('isomorphic-git')).default as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    for (const [fn, first] of [['resolveRef', true], ['statusMatrix', false]] as const) {
-      const original = git[fn]!;
-      git[fn] = async (...args: unknown[]) => {
-        if (fn === 'resolveRef') mark('gitStart', first);
-        try {
-          return await original(...args);
-        } finally {
-          if (fn === 'statusMatrix') mark('gitEnd', first);
-        }
-      };
-    }
     const createWriter = repo.chunks.createWriter.bind(repo.chunks);
     repo.chunks.createWriter = () => {
       const writer = createWriter();
@@ -108,10 +92,9 @@ export class PhaseProbe {
     return probe;
   }
 
-  /** Runs `capture` with marks on and returns its result with the phase split. */
+  /** Runs `capture` with marks on; returns its result, wall time (ms) and phase split. */
   async measure<T>(capture: () => Promise<T>): Promise<{ result: T; wallMs: number; phases: CapturePhases }> {
     this.marks = {};
-    this.imageMs = 0;
     this.active = true;
     const t0 = performance.now();
     let result: T;
@@ -125,27 +108,21 @@ export class PhaseProbe {
   }
 
   private split(t0: number, t1: number): CapturePhases {
-    const m = this.marks;
-    // Missing marks collapse onto the previous one, so every span is ≥ 0 and they sum to t1 - t0.
-    const seq: number[] = [];
+    // A missing mark collapses onto the previous one, so every span is ≥ 0 and they sum to t1 - t0.
+    const at: Record<string, number> = {};
     let last = t0;
-    for (const t of [m.cutOpenStart, m.cutOpenEnd, m.gitStart, m.gitEnd, m.flushStart, m.flushEnd, m.commitStart, m.commitEnd]) {
-      last = Math.min(t1, Math.max(last, t ?? last));
-      seq.push(last);
+    for (const name of MARKS) {
+      last = Math.min(t1, Math.max(last, this.marks[name] ?? last));
+      at[name] = last;
     }
-    const [cutOpenStart, cutOpenEnd, gitStart, gitEnd, flushStart, flushEnd, commitStart, commitEnd] = seq as [number, number, number, number, number, number, number, number];
-    const storeAndImage = flushStart - gitEnd;
-    const sqliteImage = Math.min(this.imageMs, storeAndImage);
     return {
-      scan: cutOpenStart - t0,
-      sqliteOpen: cutOpenEnd - cutOpenStart,
-      state: gitStart - cutOpenEnd,
-      git: gitEnd - gitStart,
-      sqliteImage,
-      store: storeAndImage - sqliteImage,
-      flush: flushEnd - flushStart,
-      commit: commitEnd - commitStart,
-      rest: commitStart - flushEnd + (t1 - commitEnd),
+      scan: at['cutOpenStart']! - t0,
+      sqliteOpen: at['cutOpenEnd']! - at['cutOpenStart']!,
+      content: at['cutClose']! - at['cutOpenEnd']!,
+      gitWait: at['flushStart']! - at['cutClose']!,
+      flush: at['flushEnd']! - at['flushStart']!,
+      commit: at['commitEnd']! - at['commitStart']!,
+      rest: at['commitStart']! - at['flushEnd']! + (t1 - at['commitEnd']!),
     };
   }
 }

@@ -14,8 +14,10 @@ export interface RestoreCheck {
   readonly files: number;
   /** Bytes of files compared (the database not included). */
   readonly bytes: number;
-  /** Files whose mtime differs (reported, not a failure: content is what must match). */
+  /** Files whose mtime differs at all (reported, not a failure: content is what must match). */
   readonly mtimeDiffers: number;
+  /** Largest mtime difference seen, in ns. */
+  readonly mtimeMaxDiffNs: number;
   readonly integrity: string;
   readonly rowCounts: Record<string, number>;
   readonly problems: string[];
@@ -30,6 +32,7 @@ export function checkRestore(source: string, restored: string, database: string,
   let files = 0;
   let bytes = 0;
   let mtimeDiffers = 0;
+  let mtimeMaxDiffNs = 0n;
   for (const rel of new Set([...a.keys(), ...b.keys()])) {
     const sa = a.get(rel);
     const sb = b.get(rel);
@@ -46,7 +49,9 @@ export function checkRestore(source: string, restored: string, database: string,
       const db = fs.readFileSync(path.join(restored, rel));
       bytes += da.length;
       if (!da.equals(db)) problems.push(`${rel}: content differs`);
-      if (sa.mtimeMs !== sb.mtimeMs) mtimeDiffers++;
+      const d = sa.mtimeNs > sb.mtimeNs ? sa.mtimeNs - sb.mtimeNs : sb.mtimeNs - sa.mtimeNs;
+      if (d > 0n) mtimeDiffers++;
+      if (d > mtimeMaxDiffNs) mtimeMaxDiffNs = d;
     }
   }
   const srcDb = new Database(path.join(source, database), { readonly: true, fileMustExist: true });
@@ -65,17 +70,17 @@ export function checkRestore(source: string, restored: string, database: string,
     srcDb.close();
     dstDb.close();
   }
-  return { files, bytes, mtimeDiffers, integrity, rowCounts, problems };
+  return { files, bytes, mtimeDiffers, mtimeMaxDiffNs: Number(mtimeMaxDiffNs), integrity, rowCounts, problems };
 }
 
-function listTree(root: string, skip: ReadonlySet<string>): Map<string, fs.Stats> {
-  const out = new Map<string, fs.Stats>();
+function listTree(root: string, skip: ReadonlySet<string>): Map<string, fs.BigIntStats> {
+  const out = new Map<string, fs.BigIntStats>();
   const walk = (dir: string): void => {
     for (const name of fs.readdirSync(dir)) {
       const abs = path.join(dir, name);
       const rel = path.relative(root, abs);
       if (skip.has(rel)) continue;
-      const st = fs.lstatSync(abs);
+      const st = fs.lstatSync(abs, { bigint: true });
       out.set(rel, st);
       if (st.isDirectory()) walk(abs);
     }

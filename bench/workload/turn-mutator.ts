@@ -64,7 +64,7 @@ export interface TurnResult {
   readonly concepts: string[];
   /** Id of the compaction row written, if any. */
   readonly compaction?: number;
-  /** State files rewritten (absolute paths). */
+  /** State files rewritten, by name in {@link AgentLayout.stateFiles} (`cursor`, `dream`). */
   readonly stateFiles: string[];
 }
 
@@ -124,7 +124,7 @@ export class TurnMutator {
       dream = { turn, startedAt: iso, finishedAt: new Date(timeMs + 42_000).toISOString(), memoriesConsidered: this.shape.compactionEvery * this.shape.memoriesInserted, compactionsWritten: 1, conceptsMerged: rows.concepts.length };
     }
     writeState(this.layout, { turn, lastMemoryId, offset: cursor.offset + rng.range(2000, 9000), updatedAt: iso }, dream);
-    const stateFiles = dream ? [this.layout.stateFiles.cursor, this.layout.stateFiles.dream] : [this.layout.stateFiles.cursor];
+    const stateFiles = dream ? ['cursor', 'dream'] : ['cursor'];
     return { turn, timeMs, ...files, commit, ...rows, stateFiles };
   }
 

@@ -138,6 +138,34 @@ export class ChunkIndex {
     return row && toLocation(row);
   }
 
+  /** Locations of the indexed ids among `ids` (queried 256 at a time); missing ids are absent. */
+  lookupMany(ids: readonly ContentId[]): Map<ContentId, ChunkLocation> {
+    const out = new Map<ContentId, ChunkLocation>();
+    for (let i = 0; i < ids.length; i += 256) {
+      const part = ids.slice(i, i + 256);
+      const rows = this.guard(() => this.locationQuery(part.length).all(...part.map(contentIdToBytes)) as ChunkRow[]);
+      for (const row of rows) {
+        const loc = toLocation(row);
+        out.set(loc.id, loc);
+      }
+    }
+    return out;
+  }
+
+  private readonly locationQueries = new Map<number, Database.Statement>();
+
+  private locationQuery(n: number): Database.Statement {
+    let stmt = this.locationQueries.get(n);
+    if (!stmt) {
+      stmt = this.database.prepare(
+        `SELECT c.id, p.name, c.offset, c.raw_length, c.stored_length, c.kind, c.codec
+         FROM chunks c JOIN packs p ON p.pack_id = c.pack_id WHERE c.id IN (${new Array(n).fill('?').join(',')})`,
+      );
+      this.locationQueries.set(n, stmt);
+    }
+    return stmt;
+  }
+
   /** The ids among `ids` that are indexed (queried 256 at a time). */
   presentAmong(ids: readonly ContentId[]): ContentId[] {
     const found: ContentId[] = [];

@@ -180,7 +180,15 @@ export class WorkerPool {
       slot.jobs.set(id, { resolve: resolve as (v: unknown) => void, reject });
       // Referenced while busy, so a process awaiting a job does not exit under it.
       if (slot.jobs.size === 1) slot.worker.ref();
-      slot.worker.postMessage({ ...message, id }, transfer);
+      try {
+        slot.worker.postMessage({ ...message, id }, transfer);
+      } catch (err) {
+        // Never leave a job that cannot be answered: it would keep the worker, and so the
+        // process, alive forever.
+        slot.jobs.delete(id);
+        if (slot.jobs.size === 0) slot.worker.unref();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 

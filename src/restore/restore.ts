@@ -41,6 +41,13 @@ export interface RestoreOptions {
   readonly stateProviders?: readonly StateProvider[];
   /** Also restore the agent's key/value fields into the store. Default true for whole and state-only restores. */
   readonly fields?: boolean;
+  /**
+   * fsync every restored file before it is renamed into place. Default false: a restore is
+   * atomic against a crash of this process either way, and an in-place restore first saves
+   * the old state as a durable pre-operation snapshot; ask for this when the restored files
+   * must survive a power loss the moment restore returns.
+   */
+  readonly durable?: boolean;
   readonly onProgress?: ProgressCallback;
 }
 
@@ -80,7 +87,7 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
     pre = (await captureAgent(repo, { dir: target, agent: info.agent, kind: 'pre-operation', message: `before restoring ${info.id.slice(0, 12)}`, git: false, databases: overwritten.filter((p) => fs.existsSync(p)) })).snapshot;
   }
   if (!options.stateOnly && !onlyExternal) {
-    const base = { repo, stats, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const base = { repo, stats, durable: options.durable ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
     if (partial) {
       const select = selector(options);
       ensureRealDir(target);
@@ -105,7 +112,7 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
       }
       const file = path.resolve(to);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      await writeLeaf({ repo, stats }, entry, file);
+      await writeLeaf({ repo, stats, durable: options.durable ?? false }, entry, file);
       databasesRestored.push({ name: entry.name, path: file });
     }
   }

@@ -25,6 +25,8 @@ export interface TreeWriteContext {
   readonly stats: RestoreStats;
   /** Selects entries by relative path; undefined takes everything. */
   readonly select?: (relPath: string, entry: TreeEntry) => boolean;
+  /** fsync every file written (slower; see RestoreOptions.durable). Default false. */
+  readonly durable?: boolean;
   readonly onProgress?: ProgressCallback;
 }
 
@@ -39,15 +41,23 @@ function mtimeSeconds(mtimeNs: string): number {
 }
 
 /** Writes the content of `content` into the new file `file` with `mode`. */
-export async function writeContentFile(repo: Repository, content: ContentRef, file: string, mode: number): Promise<void> {
+export async function writeContentFile(repo: Repository, content: ContentRef, file: string, mode: number, durable = false): Promise<void> {
   const fd = fs.openSync(file, 'wx', 0o600);
   try {
+    const batch: ContentId[] = [];
+    const flush = async (): Promise<void> => {
+      for await (const bytes of repo.chunks.getMany(batch)) {
+        let written = 0;
+        while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      }
+      batch.length = 0;
+    };
     for await (const [id] of contentChunks((cid) => repo.getChunk(cid), content)) {
-      const bytes = await repo.getChunk(id);
-      let written = 0;
-      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      batch.push(id);
+      if (batch.length === 256) await flush();
     }
-    fs.fsyncSync(fd);
+    await flush();
+    if (durable) fs.fsyncSync(fd);
     fs.fchmodSync(fd, mode);
   } finally {
     fs.closeSync(fd);
@@ -98,7 +108,7 @@ export async function writeLeaf(ctx: TreeWriteContext, entry: TreeEntry, target:
       fs.lutimesSync(tmp, mtimeSeconds(entry.mtimeNs), mtimeSeconds(entry.mtimeNs));
       ctx.stats.symlinks++;
     } else {
-      await writeContentFile(ctx.repo, entry.content!, tmp, entry.mode);
+      await writeContentFile(ctx.repo, entry.content!, tmp, entry.mode, ctx.durable);
       fs.utimesSync(tmp, mtimeSeconds(entry.mtimeNs), mtimeSeconds(entry.mtimeNs));
       ctx.stats.bytes += entry.content!.size;
       if (entry.kind === 'sqlite') {

@@ -24,7 +24,8 @@ Options:
   --databases-to-origin         write external databases back where they were captured from
   --state-only          restore only runtime state (--state) and fields
   --state NAME=FILE     where state NAME goes back to (repeatable)
-  --no-fields           do not restore the agent's key/value fields`,
+  --no-fields           do not restore the agent's key/value fields
+  --durable             fsync every restored file before returning (slower)`,
   async run(args, { out, env }) {
     const { values, positionals: pos } = parseCommandArgs(args, {
       target: { type: 'string', short: 't' },
@@ -37,6 +38,7 @@ Options:
       'state-only': { type: 'boolean' },
       state: { type: 'string', multiple: true },
       'no-fields': { type: 'boolean' },
+      durable: { type: 'boolean' },
     });
     const [ref] = positionals(pos, 1, 1, 'one snapshot');
     if (!values.target) throw new InvalidArgumentError('restore needs --target DIR');
@@ -55,6 +57,7 @@ Options:
         stateOnly: values['state-only'] ?? false,
         stateProviders: namedPaths(many(values.state), 'state').map((s) => new JsonFileStateProvider(s.name, s.file)),
         ...(values['no-fields'] ? { fields: false } : {}),
+        durable: values.durable ?? false,
         ...(bar.callback ? { onProgress: bar.callback } : {}),
       });
       bar.done();
