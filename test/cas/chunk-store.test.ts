@@ -193,7 +193,7 @@ describe('config', () => {
     expect(store.config).toMatchObject(expected);
     expect(STORE_VERSION).toBe(1);
     expect(DEFAULT_FILE_CHUNKER).toBe('fastcdc-v1-8k');
-    expect(DEFAULT_PAGE_CHUNKER).toBe('pages-v1-8k');
+    expect(DEFAULT_PAGE_CHUNKER).toBe('pages-v1-4k');
     const onDisk = parseStoreConfig(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(onDisk).toEqual(store.config);
     await store.close();

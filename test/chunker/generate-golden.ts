@@ -49,6 +49,8 @@ const SPECS: Omit<GoldenCase, 'inputSha256' | 'cuts'>[] = [
   { chunker: 'fastcdc-v1-8k', input: 'text', seed: 0x8002, length: 1024 * 1024 + 5 },
   { chunker: 'pages-v1-8k', pageSize: 4096, input: 'random', seed: 0x4096, length: 512 * 4096 },
   { chunker: 'pages-v1-8k', pageSize: 1024, input: 'random', seed: 0x1024, length: 1024 * 1024 + 100 },
+  { chunker: 'pages-v1-4k', pageSize: 4096, input: 'random', seed: 0x4004, length: 256 * 4096 },
+  { chunker: 'pages-v1-4k', pageSize: 1024, input: 'random', seed: 0x4001, length: 1024 * 1024 },
 ];
 
 function main(): void {

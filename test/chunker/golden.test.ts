@@ -16,6 +16,7 @@ import {
   FASTCDC_V1_8K,
   GEAR_TABLE,
   GEAR_TABLE_NAME,
+  PAGES_V1_4K,
   PAGES_V1_8K,
   Splitter,
   cutLengths,
@@ -89,11 +90,12 @@ describe('frozen parameter sets', () => {
     expect({ ...FASTCDC_V1_16K }).toEqual({ name: 'fastcdc-v1-16k', minSize: 4096, avgSize: 16384, maxSize: 65536 });
     expect({ ...FASTCDC_V1_8K }).toEqual({ name: 'fastcdc-v1-8k', minSize: 2048, avgSize: 8192, maxSize: 32768 });
     expect({ ...PAGES_V1_8K }).toEqual({ name: 'pages-v1-8k', avgBytes: 8192, maxBytes: 65536 });
-    expect(Object.isFrozen(FASTCDC_V1_16K) && Object.isFrozen(FASTCDC_V1_8K) && Object.isFrozen(PAGES_V1_8K)).toBe(true);
+    expect({ ...PAGES_V1_4K }).toEqual({ name: 'pages-v1-4k', avgBytes: 4096, maxBytes: 65536 });
+    expect(Object.isFrozen(FASTCDC_V1_16K) && Object.isFrozen(FASTCDC_V1_8K) && Object.isFrozen(PAGES_V1_8K) && Object.isFrozen(PAGES_V1_4K)).toBe(true);
   });
 
   it('are the names this build knows, and each resolves to a chunker of that name', () => {
-    expect(knownChunkerNames().sort()).toEqual(['fastcdc-v1-16k', 'fastcdc-v1-8k', 'pages-v1-8k']);
+    expect(knownChunkerNames().sort()).toEqual(['fastcdc-v1-16k', 'fastcdc-v1-8k', 'pages-v1-4k', 'pages-v1-8k']);
     expect(fileChunker('fastcdc-v1-16k')).toMatchObject({ name: 'fastcdc-v1-16k', maxSize: 65536 });
     expect(fileChunker('fastcdc-v1-8k')).toMatchObject({ name: 'fastcdc-v1-8k', maxSize: 32768 });
     expect(pageChunker('pages-v1-8k', 4096)).toMatchObject({ name: 'pages-v1-8k', maxSize: 65536 });
@@ -104,7 +106,7 @@ describe('frozen parameter sets', () => {
 describe('golden vectors', () => {
   it('cover every frozen name, both page sizes, and hold consistent cuts', () => {
     const covered = new Set(golden.map((c) => `${c.chunker}${c.pageSize === undefined ? '' : `/${c.pageSize}`}`));
-    expect([...covered].sort()).toEqual(['fastcdc-v1-16k', 'fastcdc-v1-8k', 'pages-v1-8k/1024', 'pages-v1-8k/4096']);
+    expect([...covered].sort()).toEqual(['fastcdc-v1-16k', 'fastcdc-v1-8k', 'pages-v1-4k/1024', 'pages-v1-4k/4096', 'pages-v1-8k/1024', 'pages-v1-8k/4096']);
     for (const c of golden) {
       expect(c.cuts.reduce((a, b) => a + b, 0), label(c)).toBe(c.length);
       expect(c.cuts.length, label(c)).toBeGreaterThan(50);
