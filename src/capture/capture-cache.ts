@@ -70,7 +70,12 @@ export function cacheUpdate(previous: ReadonlyMap<string, CachedEntry>, next: Re
     const old = previous.get(rel);
     if (!old || old.stat !== entry.stat || old.value !== entry.value || old.kind !== entry.kind || old.pageSize !== entry.pageSize) upserts.push([rel, entry]);
   }
-  const kept = (rel: string): boolean => keptDirs.some((d) => d === '' || rel === d || rel.startsWith(`${d}/`));
+  const kept = underDirs(keptDirs);
   const deletes = [...previous.keys()].filter((rel) => !next.has(rel) && !kept(rel));
   return { upserts, deletes };
+}
+
+/** Whether a relative path lies in (or is) one of `dirs` (`''` is the root: everything). */
+export function underDirs(dirs: readonly string[]): (rel: string) => boolean {
+  return (rel) => dirs.some((d) => d === '' || rel === d || rel.startsWith(`${d}/`));
 }

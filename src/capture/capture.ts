@@ -23,7 +23,7 @@ import {
   type SnapshotKind,
   type SnapshotSources,
 } from '../snapshot/index.js';
-import { cacheUpdate, type CachedEntry } from './capture-cache.js';
+import { cacheUpdate, underDirs, type CachedEntry } from './capture-cache.js';
 import { readGitState } from './git-state.js';
 import type { GitState } from '../snapshot/index.js';
 import { PathFilter } from './glob.js';
@@ -136,6 +136,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       databaseStates: {
         load: (rel: string) => repo.catalog.loadDatabaseState(agent, source.key, rel),
         next: new Map<string, Uint8Array>(),
+        kept: new Set<string>(),
         verify: options.verifyDatabaseImages ?? false,
       },
     }));
@@ -165,12 +166,16 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       bytes: shared.totals.bytes,
       sourcesDigest: sourcesDigest(snapshotSources),
       idempotencyKey: options.idempotencyKey ?? null,
+    }, () => {
+      // The caches describe this capture: they commit with it, in one transaction.
+      for (const [i, source] of sources.entries()) {
+        const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
+        repo.catalog.updateCacheEntries(agent, source.key, update.upserts, update.deletes);
+        const { next, kept } = contexts[i]!.databaseStates;
+        const inKeptDir = underDirs(contexts[i]!.keptDirs);
+        repo.catalog.saveDatabaseStates(agent, source.key, next, (rel) => kept.has(rel) || inKeptDir(rel));
+      }
     });
-    for (const [i, source] of sources.entries()) {
-      const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
-      repo.catalog.updateCacheEntries(agent, source.key, update.upserts, update.deletes);
-      repo.catalog.saveDatabaseStates(agent, source.key, contexts[i]!.databaseStates.next);
-    }
     const w = writer.stats;
     return {
       snapshot: outcome.snapshot,

@@ -36,7 +36,10 @@ export interface MemdirStoreStats {
 /** Remembered database states: loaded per database, collected for the next capture. */
 export interface DatabaseStates {
   load(rel: string): Uint8Array | undefined;
+  /** New states of databases read by this capture. */
   readonly next: Map<string, Uint8Array>;
+  /** Databases reused unchanged: their remembered state stays. */
+  readonly kept: Set<string>;
   /** Check every database image against serialize() (slow; tests). */
   readonly verify: boolean;
 }
@@ -170,14 +173,14 @@ async function fileContent(node: ScanNode, ctx: MemdirStoreContext): Promise<Con
 }
 
 async function databaseContent(node: ScanNode, ctx: MemdirStoreContext, unchanged: boolean): Promise<{ content: ContentRef; pageSize: number }> {
-  const remembered = ctx.databaseStates.load(node.rel);
   // Reuse only if nothing changed between the scan and the moment the read transaction opened.
   if (node.reuse?.pageSize !== undefined && (unchanged || databaseUnchanged(node))) {
     ctx.stats.databasesReused++;
     if (!node.racy) ctx.nextCache.set(node.rel, node.reuse);
-    if (remembered) ctx.databaseStates.next.set(node.rel, remembered);
+    ctx.databaseStates.kept.add(node.rel);
     return { content: cachedContent(node.reuse), pageSize: node.reuse.pageSize };
   }
+  const remembered = ctx.databaseStates.load(node.rel);
   const cut = ctx.cuts.get(node.abs);
   if (!cut) throw new SourceUnreadableError(node.abs, new Error('no read transaction was opened for this database'));
   const captured = await captureDatabaseImage(cut, ctx.writer, ctx.pageChunkerName, decodeDatabaseState(remembered), ctx.databaseStates.verify);

@@ -167,17 +167,21 @@ export class Catalog {
   }
 
   /**
-   * Records a snapshot and moves its agent's head, atomically.
+   * Records a snapshot and moves its agent's head, atomically. `alongside` runs inside the
+   * same transaction after the head moved (the capture's cache updates: one durable commit).
    * @throws ConflictError when the head is no longer `expectedParent`, or when the
    *   idempotency key was used for a capture with different content.
    */
-  commit(rec: CommitRecord): CommitOutcome {
+  commit(rec: CommitRecord, alongside?: () => void): CommitOutcome {
     return this.db
       .transaction((): CommitOutcome => {
         if (rec.idempotencyKey !== null) {
           const prior = this.db.prepare(`SELECT * FROM snapshots WHERE agent = ? AND idempotency_key = ?`).get(rec.agent, rec.idempotencyKey) as Row | undefined;
           if (prior) {
-            if (prior.sources_digest === rec.sourcesDigest) return { snapshot: toInfo(prior), replayed: true };
+            if (prior.sources_digest === rec.sourcesDigest) {
+              alongside?.();
+              return { snapshot: toInfo(prior), replayed: true };
+            }
             throw new ConflictError(`idempotency key ${JSON.stringify(rec.idempotencyKey)} of agent ${rec.agent} was already used for snapshot ${prior.id.slice(0, 12)} with different content`, {
               agent: rec.agent,
               idempotencyKey: rec.idempotencyKey,
@@ -201,6 +205,7 @@ export class Catalog {
           )
           .run(rec.id, rec.agent, rec.parent, parentSeq + 1, rec.timeMs, rec.kind, JSON.stringify(rec.tags), rec.message, rec.bytes, rec.sourcesDigest, rec.idempotencyKey);
         this.db.prepare(`INSERT INTO refs (agent, head, updated_ms) VALUES (?, ?, ?) ON CONFLICT(agent) DO UPDATE SET head = excluded.head, updated_ms = excluded.updated_ms`).run(rec.agent, rec.id, Date.now());
+        alongside?.();
         return { snapshot: this.get(rec.id)!, replayed: false };
       })
       .immediate();
@@ -275,12 +280,19 @@ export class Catalog {
     return this.db.prepare(`SELECT state FROM capture_db_state WHERE agent = ? AND source = ? AND rel = ?`).pluck().get(agent, source, rel) as Buffer | undefined;
   }
 
-  /** Replaces the remembered database states of an agent's source with `states`, atomically. */
-  saveDatabaseStates(agent: string, source: string, states: ReadonlyMap<string, Uint8Array>): void {
+  /**
+   * Writes the database states that changed and drops those of databases that are gone:
+   * rows neither in `changed` nor accepted by `keep` are deleted.
+   */
+  saveDatabaseStates(agent: string, source: string, changed: ReadonlyMap<string, Uint8Array>, keep: (rel: string) => boolean): void {
     this.db.transaction(() => {
-      this.db.prepare(`DELETE FROM capture_db_state WHERE agent = ? AND source = ?`).run(agent, source);
-      const put = this.db.prepare(`INSERT INTO capture_db_state (agent, source, rel, state) VALUES (?, ?, ?, ?)`);
-      for (const [rel, state] of states) put.run(agent, source, rel, state);
+      const rels = this.db.prepare(`SELECT rel FROM capture_db_state WHERE agent = ? AND source = ?`).pluck().all(agent, source) as string[];
+      const del = this.db.prepare(`DELETE FROM capture_db_state WHERE agent = ? AND source = ? AND rel = ?`);
+      for (const rel of rels) if (!changed.has(rel) && !keep(rel)) del.run(agent, source, rel);
+      const put = this.db.prepare(
+        `INSERT INTO capture_db_state (agent, source, rel, state) VALUES (?, ?, ?, ?) ON CONFLICT(agent, source, rel) DO UPDATE SET state = excluded.state`,
+      );
+      for (const [rel, state] of changed) put.run(agent, source, rel, state);
     }).immediate();
   }
 

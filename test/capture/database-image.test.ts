@@ -116,4 +116,29 @@ describe('database image capture', () => {
       await repo.close();
     }
   });
+
+  it('keeps the database state through captures that reuse the directory whole, so the next change is incremental', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'agent', 'nested');
+    fs.mkdirSync(dir, { recursive: true });
+    const db = new Database(path.join(dir, 'x.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v TEXT)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    for (let i = 0; i < 200; i++) insert.run('x'.repeat(500));
+    const repo = await Repository.init(path.join(root, 'store'), { durable: false });
+    try {
+      const agentDir = path.join(root, 'agent');
+      await captureAgent(repo, { dir: agentDir, git: false, racyWindowMs: 0 });
+      const still = await captureAgent(repo, { dir: agentDir, git: false, racyWindowMs: 0 });
+      expect(still.stats.dirsReused).toBeGreaterThan(0);
+      expect(repo.catalog.loadDatabaseState('agent', 'memdir', 'nested/x.db')).toBeDefined();
+      insert.run('a new row');
+      const next = await captureAgent(repo, { dir: agentDir, git: false, racyWindowMs: 0, verifyDatabaseImages: true });
+      expect(next.stats.databasesIncremental).toBe(1);
+    } finally {
+      db.close();
+      await repo.close();
+    }
+  });
 });
