@@ -81,10 +81,10 @@ export class PhaseProbe {
       return writer;
     };
     const commit = repo.catalog.commit.bind(repo.catalog);
-    repo.catalog.commit = (rec) => {
+    repo.catalog.commit = (...args: Parameters<typeof commit>) => {
       mark('commitStart', true);
       try {
-        return commit(rec);
+        return commit(...args);
       } finally {
         mark('commitEnd', false);
       }
