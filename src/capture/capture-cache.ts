@@ -77,5 +77,13 @@ export function cacheUpdate(previous: ReadonlyMap<string, CachedEntry>, next: Re
 
 /** Whether a relative path lies in (or is) one of `dirs` (`''` is the root: everything). */
 export function underDirs(dirs: readonly string[]): (rel: string) => boolean {
-  return (rel) => dirs.some((d) => d === '' || rel === d || rel.startsWith(`${d}/`));
+  const set = new Set(dirs);
+  if (set.has('')) return () => true;
+  // Check the path's own ancestors: O(depth), not O(number of reused directories).
+  return (rel) => {
+    for (let at = rel.length; at > 0; at = rel.lastIndexOf('/', at - 1)) {
+      if (set.has(rel.slice(0, at))) return true;
+    }
+    return false;
+  };
 }

@@ -12,7 +12,7 @@
  * snapshot), or at 256 items. Levels are added until one node remains: the root.
  */
 import { CorruptChunkError, InvalidArgumentError, UnsupportedVersionError } from '../errors/index.js';
-import { contentIdFromBytes, isContentId, type ContentId } from '../hash/index.js';
+import { contentIdFromBytes, hashContent, isContentId, type ContentId } from '../hash/index.js';
 import type { ChunkWriter } from '../cas/index.js';
 import { KIND_OBJECT } from './object-store.js';
 
@@ -74,27 +74,37 @@ function endsNode(id: ContentId, count: number): boolean {
   return count >= LIST_MAX_ITEMS || Number.parseInt(id.slice(0, 8), 16) % LIST_FANOUT === 0;
 }
 
+/** What writing list nodes needs from a chunk writer (`prefetchPresence` batches the dedup lookups). */
+export type ListNodeSink = Pick<ChunkWriter, 'put'> & Partial<Pick<ChunkWriter, 'putWithId' | 'prefetchPresence'>>;
+
 /** Stores the list nodes needed for `chunks` and returns the content reference. */
-export async function writeContent(writer: Pick<ChunkWriter, 'put'>, chunks: readonly ChunkRef[]): Promise<ContentRef> {
+export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkRef[]): Promise<ContentRef> {
   const size = chunks.reduce((sum, [, n]) => sum + n, 0);
   if (chunks.length <= INLINE_CHUNKS) return { size, chunks: chunks.slice() };
   let level = 0;
   let items: readonly ChunkRef[] = chunks;
   for (;;) {
-    const parents: ChunkRef[] = [];
+    // Encode and hash a whole level first, so the writer can look its ids up in one batch:
+    // a large database's list is mostly nodes that exist already.
+    const nodes: { bytes: Buffer; id: ContentId; covered: number }[] = [];
     let start = 0;
     let covered = 0;
     for (let i = 0; i < items.length; i++) {
       covered += items[i]![1];
       if (i === items.length - 1 || endsNode(items[i]![0], i - start + 1)) {
-        const { id } = await writer.put(encodeListNode(level, items.slice(start, i + 1)), KIND_OBJECT);
-        parents.push([id, covered]);
+        const bytes = encodeListNode(level, items.slice(start, i + 1));
+        nodes.push({ bytes, id: hashContent(bytes), covered });
         start = i + 1;
         covered = 0;
       }
     }
-    if (parents.length === 1) return { size, list: parents[0]![0] };
-    items = parents;
+    writer.prefetchPresence?.(nodes.map((n) => n.id));
+    for (const n of nodes) {
+      if (writer.putWithId) await writer.putWithId(n.id, n.bytes, KIND_OBJECT);
+      else await writer.put(n.bytes, KIND_OBJECT);
+    }
+    if (nodes.length === 1) return { size, list: nodes[0]!.id };
+    items = nodes.map((n) => [n.id, n.covered] as const);
     level++;
   }
 }
