@@ -166,6 +166,11 @@ export class ChunkIndex {
     return stmt;
   }
 
+  /** Every indexed id recorded with `kind` (e.g. the snapshot roots, for a catalog rebuild). */
+  idsOfKind(kind: number): ContentId[] {
+    return this.guard(() => (this.database.prepare(`SELECT id FROM chunks WHERE kind = ?`).pluck().all(kind) as Buffer[]).map(contentIdFromBytes));
+  }
+
   /** The ids among `ids` that are indexed (queried 256 at a time). */
   presentAmong(ids: readonly ContentId[]): ContentId[] {
     const found: ContentId[] = [];

@@ -211,6 +211,29 @@ export class Catalog {
       .immediate();
   }
 
+  /**
+   * Records a snapshot found in the packs (catalog rebuild): no CAS, no idempotency key.
+   * Existing rows are kept.
+   */
+  insertRecovered(info: Omit<SnapshotInfo, 'idempotencyKey'>): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO snapshots (id, agent, parent, seq, time_ms, kind, tags, message, bytes, sources_digest, idempotency_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+      )
+      .run(info.id, info.agent, info.parent, info.seq, info.timeMs, info.kind, JSON.stringify(info.tags), info.message, info.bytes, info.sourcesDigest);
+  }
+
+  /** Sets an agent's head without a compare-and-swap (catalog rebuild only). */
+  setHead(agent: string, head: ContentId): void {
+    this.db.prepare(`INSERT INTO refs (agent, head, updated_ms) VALUES (?, ?, ?) ON CONFLICT(agent) DO UPDATE SET head = excluded.head, updated_ms = excluded.updated_ms`).run(agent, head, Date.now());
+  }
+
+  /** Runs `fn` in one write transaction. */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   // --- key/value fields -------------------------------------------------------------
 
   /** Saves one field (JSON value). */

@@ -12,3 +12,4 @@ export * from './catalog.js';
 export * from './agent-id.js';
 export * from './repository.js';
 export * from './snapshot-ref.js';
+export * from './rebuild-catalog.js';

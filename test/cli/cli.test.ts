@@ -109,7 +109,9 @@ describe('memsnap CLI', () => {
     fs.rmSync(path.join(root, 'store', 'index.sqlite-shm'), { force: true });
     const repair = runCli(['repair', '--rebuild-index', '--json'], env);
     expect(repair.code, repair.stderr).toBe(0);
-    expect(repair.json<{ chunks: number }>().chunks).toBeGreaterThan(0);
+    expect(repair.json<{ index: { chunks: number } }>().index.chunks).toBeGreaterThan(0);
+    expect(repair.json<{ catalog: { snapshots: number } }>().catalog.snapshots).toBe(1);
+    expect(runCli(['log', '--json'], env).json<{ snapshots: unknown[] }>().snapshots).toHaveLength(1);
     const packsDir = path.join(root, 'store', 'packs');
     const sub = fs.readdirSync(packsDir)[0]!;
     const pack = path.join(packsDir, sub, fs.readdirSync(path.join(packsDir, sub))[0]!);
