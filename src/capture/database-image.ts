@@ -21,7 +21,7 @@ import { writeContent, type ChunkRef, type ContentRef } from '../snapshot/index.
 import type { ContentSink } from './content-writer.js';
 import type { DatabaseState } from './database-state.js';
 import { headerPageSize, SQLITE_HEADER, type SqliteReadCut } from './sqlite-image.js';
-import { readFramePage, readWalFrames, type WalFrames, type WalIndexHeader } from './sqlite-wal.js';
+import { assertWalGeneration, readFramePage, readWalFrames, type WalFrames, type WalIndexHeader } from './sqlite-wal.js';
 
 /** How a database image was captured. */
 export type DatabaseCaptureWay = 'incremental' | 'direct' | 'serialize';
@@ -45,7 +45,7 @@ export interface DatabaseCapture {
 export async function captureDatabaseImage(cut: SqliteReadCut, sink: ContentSink, chunkerName: string, previous: DatabaseState | undefined, verify = false): Promise<DatabaseCapture> {
   const result = await tryWays(cut, sink, chunkerName, previous);
   if (verify) {
-    const expected = await fullCapture(cut.image(), cut.pageSize, sink, chunkerName, 'serialize', otherPosition);
+    const expected = await fullCapture(cut.image(), cut.pageSize, sink, chunkerName, 'serialize', { ...otherPosition, fileIno: 0n });
     if (JSON.stringify(expected.state.chunkIds) !== JSON.stringify(result.state.chunkIds)) {
       throw new Error(`${result.way} capture of ${cut.file} differs from serialize()`);
     }
@@ -56,22 +56,26 @@ export async function captureDatabaseImage(cut: SqliteReadCut, sink: ContentSink
 async function tryWays(cut: SqliteReadCut, sink: ContentSink, chunkerName: string, previous: DatabaseState | undefined): Promise<DatabaseCapture> {
   const layout = cut.layout;
   const { pageSize, pageCount } = cut;
+  const fileIno = fs.statSync(cut.file, { bigint: true }).ino;
   if (layout.mode === 'wal') {
     const h = layout.header;
-    const prev = previous?.mode === 'wal' && previous.salt === h.salt && previous.pageSize === h.pageSize && previous.mxFrame <= h.mxFrame ? previous : undefined;
+    const prev =
+      previous?.mode === 'wal' && previous.fileIno === fileIno && previous.salt === h.salt && previous.pageSize === h.pageSize && previous.mxFrame <= h.mxFrame
+        ? previous
+        : undefined;
     const frames = readWalFrames(cut.file, h, prev?.mxFrame ?? 0);
     if (frames) {
-      const position = { mode: 'wal' as const, mxFrame: h.mxFrame, salt: h.salt };
+      const position = { mode: 'wal' as const, mxFrame: h.mxFrame, salt: h.salt, fileIno };
       const incremental = prev ? await captureIncrementally(cut.file, pageSize, pageCount, h, frames, prev, sink, chunkerName).catch(unlessOurs) : undefined;
       if (incremental) return incremental;
-      const image = tryQuietly(() => readImage(cut.file, pageSize, pageCount, frames));
+      const image = tryQuietly(() => readImage(cut.file, pageSize, pageCount, frames, h.salt));
       if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', position);
     }
   } else if (layout.mode === 'rollback') {
     const image = tryQuietly(() => readImage(cut.file, pageSize, pageCount, undefined));
-    if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', otherPosition);
+    if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', { ...otherPosition, fileIno });
   }
-  return fullCapture(cut.image(), pageSize, sink, chunkerName, 'serialize', otherPosition);
+  return fullCapture(cut.image(), pageSize, sink, chunkerName, 'serialize', { ...otherPosition, fileIno });
 }
 
 const otherPosition = { mode: 'other' as const, mxFrame: 0, salt: '' };
@@ -99,16 +103,27 @@ class PageReader {
     file: string,
     readonly pageSize: number,
     private readonly frames: WalFrames | undefined,
+    private readonly salt = '',
   ) {
     this.dbFd = fs.openSync(file, 'r');
-    this.walFd = frames && frames.latest.size > 0 ? fs.openSync(`${file}-wal`, 'r') : undefined;
+    try {
+      this.walFd = frames && frames.latest.size > 0 ? fs.openSync(`${file}-wal`, 'r') : undefined;
+    } catch (err) {
+      fs.closeSync(this.dbFd);
+      throw err;
+    }
   }
 
   read(page: number, into: Uint8Array, at: number): void {
     const frame = this.frames?.latest.get(page);
-    if (frame !== undefined) return readFramePage(this.walFd!, frame, this.pageSize, into, at);
+    if (frame !== undefined) return readFramePage(this.walFd!, frame, this.pageSize, this.salt, into, at);
     const n = fs.readSync(this.dbFd, into, at, this.pageSize, (page - 1) * this.pageSize);
     if (n !== this.pageSize) throw new Error(`page ${page} is beyond the database file`);
+  }
+
+  /** Throws when the WAL was restarted since the frames were listed (their content may be gone). */
+  assertStillValid(): void {
+    if (this.walFd !== undefined) assertWalGeneration(this.walFd, this.salt);
   }
 
   close(): void {
@@ -118,7 +133,7 @@ class PageReader {
 }
 
 /** The whole image: the file's pages, overlaid with committed WAL frames. */
-function readImage(file: string, pageSize: number, nPage: number, frames: WalFrames | undefined): Buffer {
+function readImage(file: string, pageSize: number, nPage: number, frames: WalFrames | undefined, salt = ''): Buffer {
   const image = Buffer.allocUnsafe(pageSize * nPage);
   const fd = fs.openSync(file, 'r');
   try {
@@ -129,10 +144,11 @@ function readImage(file: string, pageSize: number, nPage: number, frames: WalFra
       got += n;
     }
     // Pages past the file's end exist only in the WAL; each must come from a frame below.
-    const reader = frames ? new PageReader(file, pageSize, frames) : undefined;
+    const reader = frames ? new PageReader(file, pageSize, frames, salt) : undefined;
     try {
       for (const page of frames?.latest.keys() ?? []) if (page <= nPage) reader!.read(page, image, (page - 1) * pageSize);
       for (let page = Math.floor(got / pageSize) + 1; page <= nPage; page++) if (!frames?.latest.has(page)) throw new Error(`page ${page} is missing`);
+      reader?.assertStillValid();
     } finally {
       reader?.close();
     }
@@ -143,7 +159,7 @@ function readImage(file: string, pageSize: number, nPage: number, frames: WalFra
   return image;
 }
 
-async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, chunkerName: string, way: DatabaseCaptureWay, position: Pick<DatabaseState, 'mode' | 'mxFrame' | 'salt'>): Promise<DatabaseCapture> {
+async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, chunkerName: string, way: DatabaseCaptureWay, position: Pick<DatabaseState, 'mode' | 'mxFrame' | 'salt' | 'fileIno'>): Promise<DatabaseCapture> {
   if (image.length % pageSize !== 0) throw new Error(`database image of ${image.length} bytes is not whole ${pageSize}-byte pages`);
   const chunker = pageChunker(chunkerName, pageSize);
   const ingested = await ingestBuffer(sink, image, chunker);
@@ -169,7 +185,7 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
   for (let page = prev.nPage + 1; page <= nPage; page++) if (!changed[page]) return undefined;
   const tails = new Uint32Array(nPage);
   tails.set(prev.tailHashes.subarray(0, Math.min(prev.nPage, nPage)));
-  const reader = new PageReader(file, pageSize, frames);
+  const reader = new PageReader(file, pageSize, frames, h.salt);
   try {
     const page = Buffer.allocUnsafe(pageSize);
     for (let p = 1; p <= nPage; p++) {
@@ -198,7 +214,9 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
       refs.push([id, pages * pageSize]);
       start += pages;
     }
-    const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, tailHashes: tails, chunkPages, chunkIds };
+    // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
+    reader.assertStillValid();
+    const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds };
     return { content: await writeContent(sink, refs), pageSize, state, way: 'incremental', bytesRead };
   } finally {
     reader.close();

@@ -106,8 +106,27 @@ export function frameOffset(i: number, pageSize: number): number {
   return WAL_HEADER_BYTES + (i - 1) * (FRAME_HEADER_BYTES + pageSize);
 }
 
-/** Reads the page stored in frame `i` into `into` at `at`. @throws Error when the WAL is short. */
-export function readFramePage(walFd: number, i: number, pageSize: number, into: Uint8Array, at: number): void {
+/**
+ * Reads the page stored in frame `i` into `into` at `at`, checking the frame still belongs
+ * to the WAL generation `salt` (a WAL restarted meanwhile has overwritten it).
+ * @throws Error when the WAL is short or the frame is of another generation.
+ */
+export function readFramePage(walFd: number, i: number, pageSize: number, salt: string, into: Uint8Array, at: number): void {
+  const head = Buffer.alloc(FRAME_HEADER_BYTES);
+  if (fs.readSync(walFd, head, 0, FRAME_HEADER_BYTES, frameOffset(i, pageSize)) !== FRAME_HEADER_BYTES) throw new Error(`WAL frame ${i} is short`);
+  if (head.subarray(8, 16).toString('hex') !== salt) throw new Error(`WAL frame ${i} belongs to another generation`);
   const n = fs.readSync(walFd, into, at, pageSize, frameOffset(i, pageSize) + FRAME_HEADER_BYTES);
   if (n !== pageSize) throw new Error(`WAL frame ${i} is short`);
+}
+
+/**
+ * Throws unless the WAL file still carries generation `salt`. Called after the last frame
+ * read: a reader that SQLite started on read-lock 0 does not stop another writer from
+ * restarting the WAL, and a restart rewrites the header before frame 1.
+ */
+export function assertWalGeneration(walFd: number, salt: string): void {
+  const head = Buffer.alloc(WAL_HEADER_BYTES);
+  if (fs.readSync(walFd, head, 0, WAL_HEADER_BYTES, 0) !== WAL_HEADER_BYTES || head.subarray(16, 24).toString('hex') !== salt) {
+    throw new Error('the WAL was restarted while it was read');
+  }
 }

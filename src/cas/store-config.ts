@@ -33,9 +33,9 @@ export interface StoreConfig {
 
 /** Choices a caller may make at init; everything else is fixed by this build. */
 export interface StoreConfigOptions {
-  /** Default `fastcdc-v1-16k`. */
+  /** Default `fastcdc-v1-8k` (DEFAULT_FILE_CHUNKER). */
   readonly fileChunker?: string;
-  /** Default `pages-v1-8k`. */
+  /** Default `pages-v1-4k` (DEFAULT_PAGE_CHUNKER). */
   readonly sqliteChunker?: string;
   /** zstd level 1..19, default 3. */
   readonly compressionLevel?: number;

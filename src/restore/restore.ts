@@ -39,7 +39,11 @@ export interface RestoreOptions {
   readonly stateOnly?: boolean;
   /** Providers to hand recorded state back to (by name). */
   readonly stateProviders?: readonly StateProvider[];
-  /** Also restore the agent's key/value fields into the store. Default true for whole and state-only restores. */
+  /**
+   * Also put the agent's key/value fields back in the store. Default: only for a whole
+   * in-place restore or a state-only restore; a restore into a new directory leaves the
+   * agent's live fields alone.
+   */
   readonly fields?: boolean;
   /**
    * fsync every restored file before it is renamed into place. Default false: a restore is
@@ -59,6 +63,8 @@ export interface RestoreResult {
   /** The pre-operation snapshot taken before an in-place restore. */
   readonly preSnapshot?: SnapshotInfo;
   readonly stateRestored: string[];
+  /** Providers given for which the snapshot recorded no value: left untouched. */
+  readonly stateNotRecorded: string[];
   readonly fieldsRestored: boolean;
   /** External databases written, with where they went. */
   readonly databasesRestored: { name: string; path: string }[];
@@ -84,7 +90,17 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
   let pre: SnapshotInfo | undefined;
   if (nonEmpty && options.inPlace && options.preSnapshot !== false && !options.stateOnly) {
     const overwritten = external && options.databasesToOrigin ? Object.values(external.origins) : [];
-    pre = (await captureAgent(repo, { dir: target, agent: info.agent, kind: 'pre-operation', message: `before restoring ${info.id.slice(0, 12)}`, git: false, databases: overwritten.filter((p) => fs.existsSync(p)) })).snapshot;
+    pre = (
+      await captureAgent(repo, {
+        dir: target,
+        agent: info.agent,
+        kind: 'pre-operation',
+        message: `before restoring ${info.id.slice(0, 12)}`,
+        git: false,
+        databases: overwritten.filter((p) => fs.existsSync(p)),
+        stateProviders: options.stateProviders ?? [],
+      })
+    ).snapshot;
   }
   if (!options.stateOnly && !onlyExternal) {
     const base = { repo, stats, durable: options.durable ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
@@ -117,15 +133,21 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
     }
   }
   const stateRestored: string[] = [];
+  const stateNotRecorded: string[] = [];
   if (!partial || options.stateOnly) {
     for (const provider of options.stateProviders ?? []) {
-      await provider.restore(snapshot.sources.state[provider.name]);
+      const value = snapshot.sources.state[provider.name];
+      if (value === undefined) {
+        stateNotRecorded.push(provider.name);
+        continue;
+      }
+      await provider.restore(value);
       stateRestored.push(provider.name);
     }
   }
-  const fieldsRestored = options.fields ?? (!partial || options.stateOnly === true);
+  const fieldsRestored = options.fields ?? ((options.inPlace === true && !partial) || options.stateOnly === true);
   if (fieldsRestored) repo.catalog.saveAllFields(info.agent, snapshot.sources.fields);
-  return { snapshot: info, target, stats, ...(pre ? { preSnapshot: pre } : {}), stateRestored, fieldsRestored, databasesRestored, databasesSkipped };
+  return { snapshot: info, target, stats, ...(pre ? { preSnapshot: pre } : {}), stateRestored, stateNotRecorded, fieldsRestored, databasesRestored, databasesSkipped };
 }
 
 /** The name of the external database `what` names (by name or original path), if any. */
@@ -147,7 +169,10 @@ async function restoreWhole(target: string, targetExists: boolean, write: (dir: 
   fs.mkdirSync(parent, { recursive: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = path.join(parent, `.${path.basename(target)}.memsnap-restore-${tag}`);
-  fs.mkdirSync(tmp, { mode: 0o700 });
+  fs.mkdirSync(tmp);
+  // The mode a plain mkdir gives under this process's umask; private while being written.
+  const defaultMode = fs.statSync(tmp).mode & 0o7777;
+  fs.chmodSync(tmp, 0o700);
   try {
     await write(tmp);
   } catch (err) {
@@ -155,9 +180,12 @@ async function restoreWhole(target: string, targetExists: boolean, write: (dir: 
     throw err;
   }
   if (!targetExists) {
+    fs.chmodSync(tmp, defaultMode);
     fs.renameSync(tmp, target);
     return;
   }
+  // In place: the directory keeps its own mode (the snapshot records its contents, not it).
+  fs.chmodSync(tmp, fs.statSync(target).mode & 0o7777);
   const old = path.join(parent, `.${path.basename(target)}.memsnap-old-${tag}`);
   fs.renameSync(target, old);
   fs.renameSync(tmp, target);

@@ -229,12 +229,13 @@ describe('restoreSnapshot', () => {
       expect(JSON.parse(fs.readFileSync(s.fx.stateFiles.dream, 'utf8'))).toEqual(dream);
       expect(fields.loadAll()).toEqual({ plan: ['a', 'b'], step: 1 });
 
-      // A provider with nothing recorded in the snapshot removes its file; fields: false keeps the store's fields.
+      // A provider with nothing recorded in the snapshot is left untouched and reported; fields: false keeps the store's fields.
       const extra = new JsonFileStateProvider('extra', path.join(s.root, 'state', 'extra.json'));
       fs.writeFileSync(extra.file, '{"x":1}');
       fields.save('step', 3);
-      await restoreSnapshot(s.repo, { snapshot: snap, target: s.fx.dir, stateOnly: true, stateProviders: [extra], fields: false });
-      expect(fs.existsSync(extra.file)).toBe(false);
+      const second = await restoreSnapshot(s.repo, { snapshot: snap, target: s.fx.dir, stateOnly: true, stateProviders: [extra], fields: false });
+      expect(second.stateNotRecorded).toEqual(['extra']);
+      expect(fs.readFileSync(extra.file, 'utf8')).toBe('{"x":1}');
       expect(fields.load('step')).toBe(3);
     } finally {
       await s.repo.close();

@@ -78,8 +78,12 @@ describe('round trip of a generated agent', () => {
       fs.rmSync(fx.stateFiles.dream);
       fields.saveAll({ mood: 'changed' });
 
+      // A restore into a new directory leaves the agent's live fields alone unless asked.
+      const plain = await restoreSnapshot(repo, { snapshot: 'agent@latest', target: path.join(root, 'plain') });
+      expect(plain.fieldsRestored).toBe(false);
+      expect(fields.loadAll()).toEqual({ mood: 'changed' });
       const target = path.join(root, 'restored');
-      const restored = await restoreSnapshot(repo, { snapshot: 'agent@latest', target, stateProviders: providers });
+      const restored = await restoreSnapshot(repo, { snapshot: 'agent@latest', target, stateProviders: providers, fields: true });
       expect(restored.stateRestored).toEqual(['cursor', 'dream']);
       expect(restored.stats).toMatchObject({ databases: 3, symlinks: 2 });
 
