@@ -181,7 +181,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       snapshot: outcome.snapshot,
       replayed: outcome.replayed,
       warnings,
-      stats: { ...shared.stats, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, bytesStored: w.bytesCompressed, durationMs: performance.now() - started },
+      stats: { ...shared.stats, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
     };
   } finally {
     closeAll(cuts);

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '../errors/index.js';
+import { InvalidArgumentError, SourceUnreadableError } from '../errors/index.js';
 import type { JsonValue } from '../snapshot/index.js';
 
 /** Captures and restores one piece of runtime state. */
@@ -44,7 +44,7 @@ export class JsonFileStateProvider implements StateProvider {
       text = fs.readFileSync(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      throw new SourceUnreadableError(this.file, err);
     }
     try {
       return JSON.parse(text) as JsonValue;
@@ -60,7 +60,13 @@ export class JsonFileStateProvider implements StateProvider {
     }
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, this.file);
   }
 }

@@ -37,7 +37,7 @@ export class ChunkStore {
    * @throws StoreExistsError when the backend already holds a config.
    */
   static async create(backend: ObjectBackend, index: ChunkIndex, options: StoreConfigOptions = {}): Promise<ChunkStore> {
-    if (await backend.stat(CONFIG_KEY)) throw new StoreExistsError(backend.location);
+    if (await backend.stat(CONFIG_KEY)) throw new StoreExistsError(backend.location.replace(/^file:/, ''));
     const config = newStoreConfig(options);
     await backend.put(CONFIG_KEY, Buffer.from(formatStoreConfig(config)));
     return new ChunkStore(backend, index, config);

@@ -110,12 +110,15 @@ export class WorkerPool {
         this.markBroken(`cannot start a worker: ${String(err)}`);
         return false;
       }
-      worker.unref();
       const slot: Slot = { worker, jobs: new Map() };
       this.slots.push(slot);
       ready.push(this.attach(slot));
     }
+    // Referenced while starting (someone awaits the start), unreferenced once idle: an idle
+    // pool must never keep the process alive (a CLI would hang after its work). This comes
+    // after attaching, because adding a 'message' listener refs the worker's port again.
     const ok = (await Promise.all(ready)).every(Boolean);
+    for (const slot of this.slots) if (slot.jobs.size === 0) slot.worker.unref();
     if (ok && !this.isBroken) this.isReady = true;
     return this.ready;
   }

@@ -89,7 +89,15 @@ export function namedPaths(values: string[], flag: string): { name: string; file
   });
 }
 
-/** Exactly `n` positionals, else a usage error naming `what`. */
+/** An integer option in `min..max`, or `fallback` when absent. @throws InvalidArgumentError. */
+export function intOption(value: string | undefined, flag: string, min: number, max: number, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`--${flag} wants a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Between `min` and `max` positionals, else a usage error naming `what`. */
 export function positionals(list: string[], min: number, max: number, what: string): string[] {
   if (list.length < min || list.length > max) throw new InvalidArgumentError(`expected ${what}`);
   return list;

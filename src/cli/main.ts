@@ -6,10 +6,14 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MemsnapError } from '../errors/index.js';
+import { InvalidArgumentError, MemsnapError } from '../errors/index.js';
+import { createRequire } from 'node:module';
 import type { Command } from './command.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Output } from './output.js';
+
+/** The package version, read from package.json. */
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   init: { summary: 'create a store', load: async () => (await import('./commands/init.js')).initCommand },
@@ -52,20 +56,22 @@ function help(): string {
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const json = argv.includes('--json');
   const out = new Output(json);
+  // A reader that stops early (`memsnap log | head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${help()}\n`);
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write('memsnap 0.1.0\n');
+    process.stdout.write(json ? `${JSON.stringify({ version: VERSION })}\n` : `memsnap ${VERSION}\n`);
     return 0;
   }
   const entry = COMMANDS[name];
-  if (!entry) {
-    out.note(`memsnap: unknown command ${JSON.stringify(name)}; run memsnap --help`);
-    return 2;
-  }
+  if (!entry) return report(new InvalidArgumentError(`unknown command ${JSON.stringify(name)}; run memsnap --help`), out);
   const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);

@@ -108,7 +108,10 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
       const select = selector(options);
       ensureRealDir(target);
       const wrote = await writeTreeInto({ ...base, select }, snapshot.sources.memdir.tree, target, '');
-      if (!wrote) throw new NotFoundError('path', [...(options.paths ?? []), options.database ?? ''].filter(Boolean).join(', '), { snapshot: info.id });
+      if (!wrote) {
+        if (!existing) fs.rmSync(target, { recursive: true, force: true }); // leave no empty directory behind
+        throw new NotFoundError('path', [...(options.paths ?? []), options.database ?? ''].filter(Boolean).join(', '), { snapshot: info.id });
+      }
     } else {
       assertStoreOutside(repo, target);
       await restoreWhole(target, existing !== undefined, (dir) => writeTreeInto(base, snapshot.sources.memdir.tree, dir, ''));
@@ -189,7 +192,11 @@ async function restoreWhole(target: string, targetExists: boolean, write: (dir: 
   const old = path.join(parent, `.${path.basename(target)}.memsnap-old-${tag}`);
   fs.renameSync(target, old);
   fs.renameSync(tmp, target);
-  fs.rmSync(old, { recursive: true, force: true });
+  try {
+    fs.rmSync(old, { recursive: true, force: true });
+  } catch {
+    // The restore itself is complete; what is left is the replaced copy, named for the user.
+  }
 }
 
 /** A whole restore swaps the target directory, which must not carry the store away with it. */

@@ -8,6 +8,7 @@ import { hashContent, isContentId, type ContentId } from '../hash/index.js';
 import type { ChunkWriter } from '../cas/index.js';
 import { canonicalBytes, type CanonicalValue } from './canonical-json.js';
 import { writeObject, type ObjectReader } from './object-store.js';
+import { isSafeName } from './tree.js';
 
 /** Why a snapshot was taken. */
 export type SnapshotKind = 'automatic' | 'manual' | 'pre-operation' | 'recovery';
@@ -102,6 +103,10 @@ export async function readSnapshot(objects: ObjectReader, id: ContentId): Promis
   if (!sources || typeof sources.memdir?.tree !== 'string' || !isContentId(sources.memdir.tree)) bad('without a memdir tree');
   const dbs = sources!.databases;
   if (dbs !== undefined && (typeof dbs.tree !== 'string' || !isContentId(dbs.tree) || typeof dbs.origins !== 'object' || dbs.origins === null)) bad('with bad external databases');
+  // Origins are where a restore may write: absolute paths only, as the capture recorded them.
+  for (const [name, origin] of Object.entries(dbs?.origins ?? {})) {
+    if (!isSafeName(name) || typeof origin !== 'string' || !origin.startsWith('/') || origin.includes('\0') || origin.split('/').includes('..')) bad(`with a bad external database origin for ${JSON.stringify(name)}`);
+  }
   return {
     agent: o['agent'] as string,
     parent: o['parent'] as ContentId | null,

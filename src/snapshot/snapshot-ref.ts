@@ -38,7 +38,7 @@ export function resolveSnapshot(catalog: Catalog, ref: string): SnapshotInfo {
   if (catalog.head(ref)) return headOf(catalog, ref, ref);
   const tagged = catalog.list({ tag: ref, limit: 1 })[0];
   if (tagged) return tagged;
-  throw new NotFoundError('snapshot', ref, { hint: 'use an id prefix, agent@latest, agent~N or a tag' });
+  throw new NotFoundError('snapshot', `${ref} (name one by id prefix, agent, agent@latest, agent@N, agent~N or tag)`, { ref });
 }
 
 function headOf(catalog: Catalog, agent: string, ref: string): SnapshotInfo {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, exitCodeFor } from '../../src/cli/exit-codes.js';
@@ -131,5 +132,45 @@ describe('memsnap CLI', () => {
     expect(out.snapshots).toHaveLength(3);
     expect(out.restored).toEqual({ rows: 400, integrity: 'ok' });
     expect(out.verify.ok).toBe(true);
+  });
+
+  it('validates numbers, answers unknown commands in JSON, refuses cat --json and a used demo directory', () => {
+    const root = tempDir();
+    const store = path.join(root, 'store');
+    expect(runCli(['init', '--store', store, '--zstd-level', 'abc']).code).toBe(2);
+    expect(runCli(['init', '--store', store]).code).toBe(0);
+    for (const n of ['abc', '0', '-1']) expect(runCli(['log', '--store', store, '-n', n]).code, n).toBe(2);
+    const unknown = runCli(['frobnicate', '--json']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.json<{ error: { code: string } }>().error.code).toBe('INVALID_ARGUMENT');
+    expect(runCli(['--version', '--json']).json<{ version: string }>().version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(runCli(['cat', 'x', 'y', '--store', store, '--json']).code).toBe(2);
+    fs.mkdirSync(path.join(root, 'used'));
+    fs.writeFileSync(path.join(root, 'used', 'keep.txt'), 'mine');
+    const demo = runCli(['demo', '--dir', path.join(root, 'used')]);
+    expect(demo.code).toBe(2);
+    expect(fs.readdirSync(path.join(root, 'used'))).toEqual(['keep.txt']);
+  });
+
+  it('reports a state file that cannot be read as SOURCE_UNREADABLE, not a crash', () => {
+    const root = tempDir();
+    const agent = makeAgent(root);
+    const r = runCli(['capture', agent, '--no-git', '--store', path.join(root, 'store'), '--state', `cursor=${root}`]);
+    expect(r.code).toBe(exitCodeFor('SOURCE_UNREADABLE'));
+    expect(r.stderr).not.toContain('internal error');
+  });
+
+  it('exits quietly when its reader stops early (log | head)', () => {
+    const root = tempDir();
+    const agent = makeAgent(root);
+    // Far more than a pipe holds, and above the parallel threshold: the worker pools start, and
+    // must not keep the CLI process alive afterwards (it used to hang here).
+    fs.writeFileSync(path.join(agent, 'big.txt'), 'x'.repeat(6 << 20));
+    const env = { MEMSNAP_STORE: path.join(root, 'store') };
+    expect(runCli(['capture', agent, '--no-git', '--tag', 'big'], env).code).toBe(0);
+    const main = path.resolve('src/cli/main.ts');
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" --import tsx "${main}" cat big big.txt | head -c 1 > /dev/null`], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.status).toBe(0);
   });
 });

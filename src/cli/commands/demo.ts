@@ -6,7 +6,8 @@ import { AgentFields, JsonFileStateProvider, captureAgent } from '../../capture/
 import { diffSnapshots, summarizeStore, verifySnapshots } from '../../inspect/index.js';
 import { restoreSnapshot } from '../../restore/index.js';
 import { Repository } from '../../snapshot/index.js';
-import { parseCommandArgs, positionals, type Command } from '../command.js';
+import { intOption, parseCommandArgs, positionals, type Command } from '../command.js';
+import { InvalidArgumentError } from '../../errors/index.js';
 import { createDemoAgent, demoTurn } from '../demo-agent.js';
 import { formatBytes } from '../output.js';
 
@@ -22,8 +23,11 @@ is checked byte for byte, and a verify. Everything stays in DIR for you to explo
   async run(args, { out }) {
     const { values, positionals: pos } = parseCommandArgs(args, { dir: { type: 'string' }, turns: { type: 'string' } });
     positionals(pos, 0, 0, 'no arguments');
+    const turns = intOption(values.turns, 'turns', 1, 1000, 3)!;
+    if (values.dir && fs.existsSync(values.dir) && fs.readdirSync(values.dir).length > 0) {
+      throw new InvalidArgumentError(`demo directory ${values.dir} is not empty; give a new or empty one`);
+    }
     const base = path.resolve(values.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'memsnap-demo-')));
-    const turns = Number(values.turns ?? 3);
     const agentDir = path.join(base, 'agent');
     const stateFile = path.join(base, 'agent-state.json');
     const storeDir = path.join(base, 'store');

@@ -1,5 +1,5 @@
 import { Repository } from '../../snapshot/index.js';
-import { parseCommandArgs, storeDir, type Command } from '../command.js';
+import { intOption, parseCommandArgs, storeDir, type Command } from '../command.js';
 
 export const initCommand: Command = {
   name: 'init',
@@ -10,7 +10,7 @@ Creates an empty store (0700) at DIR. capture creates the store on first use too
   async run(args, { out, env }) {
     const { values } = parseCommandArgs(args, { 'zstd-level': { type: 'string' } });
     const dir = storeDir(values.store, env);
-    const level = values['zstd-level'] === undefined ? undefined : Number(values['zstd-level']);
+    const level = intOption(values['zstd-level'], 'zstd-level', 1, 19);
     const repo = await Repository.init(dir, level === undefined ? {} : { compressionLevel: level });
     const config = repo.chunks.config;
     await repo.close();

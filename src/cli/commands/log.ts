@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../errors/index.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../../snapshot/index.js';
-import { parseCommandArgs, positionals, storeDir, withRepository, type Command } from '../command.js';
+import { intOption, parseCommandArgs, positionals, storeDir, withRepository, type Command } from '../command.js';
 import { formatBytes, formatTime } from '../output.js';
 
 /** Parses a time: ISO date/time, or a duration back from now like 30m, 2h, 7d. */
@@ -15,7 +15,7 @@ export function parseTime(text: string, now = Date.now()): number {
 export const logCommand: Command = {
   name: 'log',
   summary: "list an agent's snapshots",
-  usage: `Usage: memsnap log [AGENT] [--kind KIND] [--tag TAG] [--since T] [--until T] [-n N] [--json]
+  usage: `Usage: memsnap log [AGENT] [--kind KIND] [--tag TAG] [--since T] [--until T] [-n, --limit N] [--json]
 
 Lists snapshots newest first (all agents when AGENT is omitted). T is an ISO time or an
 age such as 30m, 2h, 7d.`,
@@ -36,7 +36,7 @@ age such as 30m, 2h, 7d.`,
         ...(values.tag ? { tag: values.tag } : {}),
         ...(values.since ? { sinceMs: parseTime(values.since) } : {}),
         ...(values.until ? { untilMs: parseTime(values.until) } : {}),
-        ...(values.limit ? { limit: Number(values.limit) } : {}),
+        ...(values.limit !== undefined ? { limit: intOption(values.limit, 'limit', 1, 1_000_000) } : {}),
       });
       out.result({ snapshots: list }, () => {
         if (list.length === 0) out.line('no snapshots');
