@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, exitCodeFor } from '../../src/cli/exit-codes.js';
@@ -160,12 +161,12 @@ describe('memsnap CLI', () => {
     expect(r.stderr).not.toContain('internal error');
   });
 
-  it('exits quietly when its reader stops early (log | head)', () => {
+  it('exits promptly after large captures (worker pools idle) and quietly when its reader stops early (cat | head)', () => {
     const root = tempDir();
     const agent = makeAgent(root);
     // Far more than a pipe holds, and above the parallel threshold: the worker pools start, and
     // must not keep the CLI process alive afterwards (it used to hang here).
-    fs.writeFileSync(path.join(agent, 'big.txt'), 'x'.repeat(6 << 20));
+    fs.writeFileSync(path.join(agent, 'big.txt'), randomBytes(6 << 20));
     const env = { MEMSNAP_STORE: path.join(root, 'store') };
     expect(runCli(['capture', agent, '--no-git', '--tag', 'big'], env).code).toBe(0);
     const main = path.resolve('src/cli/main.ts');
