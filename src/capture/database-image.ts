@@ -13,6 +13,7 @@
  * silently as long as the facts in sqlite-wal.ts hold (tests compare with serialize()).
  */
 import * as fs from 'node:fs';
+import { heldFd, readHeld } from './held-files.js';
 import { MemsnapError } from '../errors/index.js';
 import { pageChunker, pageTailHash, PAGE_TAIL_BYTES, type PageChunker } from '../chunker/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
@@ -94,7 +95,10 @@ function tryQuietly<T>(fn: () => T): T | undefined {
   }
 }
 
-/** Reads one page (1-based) from its newest committed WAL frame or else the database file. */
+/**
+ * Reads one page (1-based) from its newest committed WAL frame or else the database file,
+ * through held descriptors (never closed: see held-files.ts).
+ */
 class PageReader {
   private readonly dbFd: number;
   private readonly walFd: number | undefined;
@@ -105,20 +109,17 @@ class PageReader {
     private readonly frames: WalFrames | undefined,
     private readonly salt = '',
   ) {
-    this.dbFd = fs.openSync(file, 'r');
-    try {
-      this.walFd = frames && frames.latest.size > 0 ? fs.openSync(`${file}-wal`, 'r') : undefined;
-    } catch (err) {
-      fs.closeSync(this.dbFd);
-      throw err;
-    }
+    const db = heldFd(file);
+    if (db === undefined) throw new Error(`${file} vanished`);
+    this.dbFd = db;
+    this.walFd = frames && frames.latest.size > 0 ? heldFd(`${file}-wal`) : undefined;
+    if (frames && frames.latest.size > 0 && this.walFd === undefined) throw new Error(`${file}-wal vanished`);
   }
 
   read(page: number, into: Uint8Array, at: number): void {
     const frame = this.frames?.latest.get(page);
     if (frame !== undefined) return readFramePage(this.walFd!, frame, this.pageSize, this.salt, into, at);
-    const n = fs.readSync(this.dbFd, into, at, this.pageSize, (page - 1) * this.pageSize);
-    if (n !== this.pageSize) throw new Error(`page ${page} is beyond the database file`);
+    if (readHeld(this.dbFd, into, at, this.pageSize, (page - 1) * this.pageSize) !== this.pageSize) throw new Error(`page ${page} is beyond the database file`);
   }
 
   /** Throws when the WAL was restarted since the frames were listed (their content may be gone). */
@@ -126,35 +127,21 @@ class PageReader {
     if (this.walFd !== undefined) assertWalGeneration(this.walFd, this.salt);
   }
 
-  close(): void {
-    fs.closeSync(this.dbFd);
-    if (this.walFd !== undefined) fs.closeSync(this.walFd);
+  /** The database file's descriptor (for whole-image reads). */
+  get databaseFd(): number {
+    return this.dbFd;
   }
 }
 
 /** The whole image: the file's pages, overlaid with committed WAL frames. */
 function readImage(file: string, pageSize: number, nPage: number, frames: WalFrames | undefined, salt = ''): Buffer {
   const image = Buffer.allocUnsafe(pageSize * nPage);
-  const fd = fs.openSync(file, 'r');
-  try {
-    let got = 0;
-    while (got < image.length) {
-      const n = fs.readSync(fd, image, got, image.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    // Pages past the file's end exist only in the WAL; each must come from a frame below.
-    const reader = frames ? new PageReader(file, pageSize, frames, salt) : undefined;
-    try {
-      for (const page of frames?.latest.keys() ?? []) if (page <= nPage) reader!.read(page, image, (page - 1) * pageSize);
-      for (let page = Math.floor(got / pageSize) + 1; page <= nPage; page++) if (!frames?.latest.has(page)) throw new Error(`page ${page} is missing`);
-      reader?.assertStillValid();
-    } finally {
-      reader?.close();
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  const reader = new PageReader(file, pageSize, frames, salt);
+  const got = readHeld(reader.databaseFd, image, 0, image.length, 0);
+  // Pages past the file's end exist only in the WAL; each must come from a frame below.
+  for (const page of frames?.latest.keys() ?? []) if (page <= nPage) reader.read(page, image, (page - 1) * pageSize);
+  for (let page = Math.floor(got / pageSize) + 1; page <= nPage; page++) if (!frames?.latest.has(page)) throw new Error(`page ${page} is missing`);
+  reader.assertStillValid();
   if (nPage > 0 && (!image.subarray(0, 16).equals(SQLITE_HEADER) || headerPageSize(image) !== pageSize)) throw new Error('image header does not match');
   return image;
 }
@@ -186,39 +173,35 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
   const tails = new Uint32Array(nPage);
   tails.set(prev.tailHashes.subarray(0, Math.min(prev.nPage, nPage)));
   const reader = new PageReader(file, pageSize, frames, h.salt);
-  try {
-    const page = Buffer.allocUnsafe(pageSize);
-    for (let p = 1; p <= nPage; p++) {
-      if (!changed[p]) continue;
-      reader.read(p, page, 0);
-      tails[p - 1] = pageTailHash(page, pageSize - PAGE_TAIL_BYTES);
-    }
-    const previousAt = new Map<number, number>();
-    for (let i = 0, start = 1; i < prev.chunkPages.length; start += prev.chunkPages[i]!, i++) previousAt.set(start, i);
-    const chunkPages = chunker.cutPages(tails);
-    const chunkIds: ContentId[] = [];
-    const refs: ChunkRef[] = [];
-    let bytesRead = 0;
-    let start = 1;
-    for (const pages of chunkPages) {
-      const i = previousAt.get(start);
-      let id = i !== undefined && prev.chunkPages[i] === pages && !changed.subarray(start, start + pages).includes(1) ? prev.chunkIds[i] : undefined;
-      if (id === undefined) {
-        const bytes = Buffer.allocUnsafe(pages * pageSize);
-        for (let p = 0; p < pages; p++) reader.read(start + p, bytes, p * pageSize);
-        id = hashContent(bytes);
-        await sink.putWithId(id, bytes);
-        bytesRead += bytes.length;
-      }
-      chunkIds.push(id);
-      refs.push([id, pages * pageSize]);
-      start += pages;
-    }
-    // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
-    reader.assertStillValid();
-    const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds };
-    return { content: await writeContent(sink, refs), pageSize, state, way: 'incremental', bytesRead };
-  } finally {
-    reader.close();
+  const page = Buffer.allocUnsafe(pageSize);
+  for (let p = 1; p <= nPage; p++) {
+    if (!changed[p]) continue;
+    reader.read(p, page, 0);
+    tails[p - 1] = pageTailHash(page, pageSize - PAGE_TAIL_BYTES);
   }
+  const previousAt = new Map<number, number>();
+  for (let i = 0, start = 1; i < prev.chunkPages.length; start += prev.chunkPages[i]!, i++) previousAt.set(start, i);
+  const chunkPages = chunker.cutPages(tails);
+  const chunkIds: ContentId[] = [];
+  const refs: ChunkRef[] = [];
+  let bytesRead = 0;
+  let start = 1;
+  for (const pages of chunkPages) {
+    const i = previousAt.get(start);
+    let id = i !== undefined && prev.chunkPages[i] === pages && !changed.subarray(start, start + pages).includes(1) ? prev.chunkIds[i] : undefined;
+    if (id === undefined) {
+      const bytes = Buffer.allocUnsafe(pages * pageSize);
+      for (let p = 0; p < pages; p++) reader.read(start + p, bytes, p * pageSize);
+      id = hashContent(bytes);
+      await sink.putWithId(id, bytes);
+      bytesRead += bytes.length;
+    }
+    chunkIds.push(id);
+    refs.push([id, pages * pageSize]);
+    start += pages;
+  }
+  // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
+  reader.assertStillValid();
+  const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds };
+  return { content: await writeContent(sink, refs), pageSize, state, way: 'incremental', bytesRead };
 }

@@ -73,7 +73,9 @@ function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: f
     mtimeNs: st.mtimeNs,
     size: Number(st.size),
     stat: statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }, extra),
-    racy: st.mtimeNs >= o.startNs - o.racyNs,
+    // The later of mtime and ctime: a rewrite that puts the old mtime back (cp -p, rsync -t)
+    // still moves ctime, and must not be trusted within the window either.
+    racy: (st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) >= o.startNs - o.racyNs,
   };
 }
 

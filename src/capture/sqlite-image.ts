@@ -6,24 +6,24 @@
  * WAL or rollback mode, whatever other processes commit meanwhile. Several databases are
  * opened first and read after, so they share one cut.
  */
-import * as fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, LockedError } from '../errors/index.js';
+import { heldFd, readHeld } from './held-files.js';
 import { readWalIndexHeader, sameWalState, type WalIndexHeader } from './sqlite-wal.js';
 
 /** The 16 bytes every SQLite 3 database file starts with. */
 export const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
-/** Whether the file at `file` (of `size` bytes) starts like a SQLite database. */
+/**
+ * Whether the file at `file` (of `size` bytes) starts like a SQLite database. The header is
+ * read through a held descriptor (held-files.ts): closing one would drop SQLite's locks.
+ */
 export function looksLikeSqlite(file: string, size: number): boolean {
   if (size < 512) return false;
-  const fd = fs.openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(16);
-    return fs.readSync(fd, head, 0, 16, 0) === 16 && head.equals(SQLITE_HEADER);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const fd = heldFd(file);
+  if (fd === undefined) throw Object.assign(new Error(`${file} vanished`), { code: 'ENOENT' });
+  const head = Buffer.alloc(16);
+  return readHeld(fd, head, 0, 16, 0) === 16 && head.equals(SQLITE_HEADER);
 }
 
 /** Page size from a database header (bytes 16-17; 1 means 65536). */

@@ -18,6 +18,7 @@
  *   database file.
  */
 import * as fs from 'node:fs';
+import { heldFd, readHeld } from './held-files.js';
 
 /** The wal-index header facts a capture needs. */
 export interface WalIndexHeader {
@@ -37,21 +38,13 @@ const FRAME_HEADER_BYTES = 24;
 
 /** The wal-index header of `dbFile`, or undefined when there is no usable `-shm`. */
 export function readWalIndexHeader(dbFile: string): WalIndexHeader | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(`${dbFile}-shm`, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const b = Buffer.alloc(96);
-    if (fs.readSync(fd, b, 0, 96, 0) !== 96) return undefined;
-    if (!b.subarray(0, 48).equals(b.subarray(48, 96)) || b[12] !== 1 || b.readUInt32LE(0) !== 3007000) return undefined;
-    const sz = b.readUInt16LE(14);
-    return { change: b.readUInt32LE(8), pageSize: sz === 1 ? 65536 : sz, mxFrame: b.readUInt32LE(16), nPage: b.readUInt32LE(20), salt: b.subarray(32, 40).toString('hex') };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const fd = heldFd(`${dbFile}-shm`);
+  if (fd === undefined) return undefined;
+  const b = Buffer.alloc(96);
+  if (readHeld(fd, b, 0, 96, 0) !== 96) return undefined;
+  if (!b.subarray(0, 48).equals(b.subarray(48, 96)) || b[12] !== 1 || b.readUInt32LE(0) !== 3007000) return undefined;
+  const sz = b.readUInt16LE(14);
+  return { change: b.readUInt32LE(8), pageSize: sz === 1 ? 65536 : sz, mxFrame: b.readUInt32LE(16), nPage: b.readUInt32LE(20), salt: b.subarray(32, 40).toString('hex') };
 }
 
 /** Whether two headers describe the same committed state. */
@@ -76,29 +69,21 @@ export function readWalFrames(dbFile: string, header: WalIndexHeader, since: num
   const latest = new Map<number, number>();
   const changedSince = new Map<number, number>();
   if (header.mxFrame === 0) return { latest, changedSince };
-  let fd: number;
-  try {
-    fd = fs.openSync(`${dbFile}-wal`, 'r');
-  } catch {
-    return undefined;
+  const fd = heldFd(`${dbFile}-wal`);
+  if (fd === undefined) return undefined;
+  const head = Buffer.alloc(WAL_HEADER_BYTES);
+  if (readHeld(fd, head, 0, WAL_HEADER_BYTES, 0) !== WAL_HEADER_BYTES) return undefined;
+  if (head.readUInt32BE(8) !== header.pageSize || head.subarray(16, 24).toString('hex') !== header.salt) return undefined;
+  const frame = Buffer.alloc(FRAME_HEADER_BYTES);
+  for (let i = 1; i <= header.mxFrame; i++) {
+    if (readHeld(fd, frame, 0, FRAME_HEADER_BYTES, frameOffset(i, header.pageSize)) !== FRAME_HEADER_BYTES) return undefined;
+    if (frame.subarray(8, 16).toString('hex') !== header.salt) return undefined;
+    const page = frame.readUInt32BE(0);
+    if (page === 0) return undefined;
+    latest.set(page, i);
+    if (i > since) changedSince.set(page, i);
   }
-  try {
-    const head = Buffer.alloc(WAL_HEADER_BYTES);
-    if (fs.readSync(fd, head, 0, WAL_HEADER_BYTES, 0) !== WAL_HEADER_BYTES) return undefined;
-    if (head.readUInt32BE(8) !== header.pageSize || head.subarray(16, 24).toString('hex') !== header.salt) return undefined;
-    const frame = Buffer.alloc(FRAME_HEADER_BYTES);
-    for (let i = 1; i <= header.mxFrame; i++) {
-      if (fs.readSync(fd, frame, 0, FRAME_HEADER_BYTES, frameOffset(i, header.pageSize)) !== FRAME_HEADER_BYTES) return undefined;
-      if (frame.subarray(8, 16).toString('hex') !== header.salt) return undefined;
-      const page = frame.readUInt32BE(0);
-      if (page === 0) return undefined;
-      latest.set(page, i);
-      if (i > since) changedSince.set(page, i);
-    }
-    return { latest, changedSince };
-  } finally {
-    fs.closeSync(fd);
-  }
+  return { latest, changedSince };
 }
 
 /** Byte offset of frame `i` (1-based) in the WAL file. */

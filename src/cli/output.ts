@@ -18,7 +18,7 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
 }
 
-/** A time in ms since the epoch as local ISO-like text. */
+/** A time in ms since the epoch as UTC text (`2026-11-22 01:45:00Z`). */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

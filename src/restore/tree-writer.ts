@@ -41,6 +41,14 @@ function mtimeSeconds(mtimeNs: string): number {
 }
 
 /** Writes the content of `content` into the new file `file` with `mode`. */
+/**
+ * The mode a restore applies: the recorded permission bits without setuid and setgid (an
+ * agent's memory never needs them, and a snapshot may come from elsewhere). Sticky is kept.
+ */
+export function safeMode(mode: number): number {
+  return mode & 0o1777;
+}
+
 export async function writeContentFile(repo: Repository, content: ContentRef, file: string, mode: number, durable = false): Promise<void> {
   const fd = fs.openSync(file, 'wx', 0o600);
   try {
@@ -58,7 +66,7 @@ export async function writeContentFile(repo: Repository, content: ContentRef, fi
     }
     await flush();
     if (durable) fs.fsyncSync(fd);
-    fs.fchmodSync(fd, mode);
+    fs.fchmodSync(fd, safeMode(mode));
   } finally {
     fs.closeSync(fd);
   }
@@ -77,7 +85,7 @@ export async function writeTreeInto(ctx: TreeWriteContext, treeId: ContentId, di
       if (ctx.select && !(await subtreeSelected(ctx, entry, childRel))) continue;
       ensureRealDir(target);
       await writeTreeInto(ctx, entry.tree!, target, childRel);
-      fs.chmodSync(target, entry.mode);
+      fs.chmodSync(target, safeMode(entry.mode));
       fs.utimesSync(target, mtimeSeconds(entry.mtimeNs), mtimeSeconds(entry.mtimeNs));
       ctx.stats.dirs++;
       wrote = true;

@@ -83,8 +83,11 @@ describe('capture cache', () => {
     const fresh = path.join(dir, 'fresh.md');
     fs.writeFileSync(old, 'settled long ago');
     fs.writeFileSync(fresh, 'version A of the note');
-    setMtimeSeconds(old, 1_700_000_000);
-    const freshNs = setMtimeSeconds(fresh, 1_700_000_100.5);
+    // Timeline a little ahead of the real clock: ctime (always "now") stays before the racy
+    // window while the pinned mtimes decide it, as the rule (later of mtime and ctime) reads.
+    const base = Math.floor(Date.now() / 1000) + 10;
+    setMtimeSeconds(old, base - 100);
+    const freshNs = setMtimeSeconds(fresh, base + 0.5);
     const startMs = Number(freshNs / 1_000_000n) + 10; // the capture starts 10 ms after fresh.md's mtime
     const repo = await Repository.init(path.join(root, 'store'), { durable: false });
     try {
@@ -97,7 +100,7 @@ describe('capture cache', () => {
 
       // Same size, same mtime, different bytes.
       fs.writeFileSync(fresh, 'version B of the note');
-      expect(setMtimeSeconds(fresh, 1_700_000_100.5)).toBe(freshNs);
+      expect(setMtimeSeconds(fresh, base + 0.5)).toBe(freshNs);
       const third = await captureAgent(repo, { dir, git: false, now: () => startMs, racyWindowMs: 50 });
       expect((await restoredBytes(repo, third.snapshot.id, 'fresh.md')).toString()).toBe('version B of the note');
       expect(third.snapshot.sourcesDigest).not.toBe(second.snapshot.sourcesDigest);
@@ -123,14 +126,33 @@ describe('capture cache', () => {
     fs.writeFileSync(file, 'AAAA');
     const mtime = setMtimeSeconds(file, 1_700_000_000);
     const repo = await Repository.init(path.join(root, 'store'), { durable: false });
+    // Captures "a second later": the file's ctime (just now) is outside the racy window.
+    const later = { dir, git: false, now: () => Date.now() + 1000 };
     try {
-      await captureAgent(repo, { dir, git: false });
-      expect((await captureAgent(repo, { dir, git: false })).stats).toMatchObject({ filesRead: 0, filesReused: 1 });
+      await captureAgent(repo, later);
+      expect((await captureAgent(repo, later)).stats).toMatchObject({ filesRead: 0, filesReused: 1 });
       fs.writeFileSync(file, 'BBBB');
       expect(setMtimeSeconds(file, 1_700_000_000)).toBe(mtime);
-      const second = await captureAgent(repo, { dir, git: false });
+      const second = await captureAgent(repo, later);
       expect(second.stats.filesRead).toBe(1);
       expect((await restoredBytes(repo, second.snapshot.id, 'note.md')).toString()).toBe('BBBB');
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('treats a file whose ctime is inside the racy window as racy even when its mtime is old', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'agent');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'copied.md');
+    fs.writeFileSync(file, 'restored with cp -p');
+    setMtimeSeconds(file, 1_700_000_000); // an old mtime put back; ctime is now
+    const repo = await Repository.init(path.join(root, 'store'), { durable: false });
+    const soon = { dir, git: false, now: () => Date.now() + 10, racyWindowMs: 50 };
+    try {
+      await captureAgent(repo, soon);
+      expect((await captureAgent(repo, soon)).stats).toMatchObject({ filesRead: 1, filesReused: 0 });
     } finally {
       await repo.close();
     }

@@ -51,10 +51,10 @@ function checkLedger(file: string): number {
   try {
     const meta = Object.fromEntries((db.prepare('SELECT k, v FROM meta').raw().all() as [string, number][]).map(([k, v]) => [k, v]));
     expect(db.prepare('SELECT sum(balance) FROM accounts').pluck().get(), file).toBe(ACCOUNTS * 1000);
-    expect(db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(ACCOUNTS);
-    expect(db.prepare('SELECT count(*) FROM transfers').pluck().get()).toBe(meta['transfers']);
-    expect(db.prepare('SELECT coalesce(sum(amount), 0) FROM transfers').pluck().get()).toBe(meta['moved']);
-    expect(db.prepare('SELECT count(*) FROM padding').pluck().get()).toBe(meta['padding']);
+    expect(db.prepare('SELECT count(*) FROM accounts').pluck().get(), file).toBe(ACCOUNTS);
+    expect(db.prepare('SELECT count(*) FROM transfers').pluck().get(), file).toBe(meta['transfers']);
+    expect(db.prepare('SELECT coalesce(sum(amount), 0) FROM transfers').pluck().get(), file).toBe(meta['moved']);
+    expect(db.prepare('SELECT count(*) FROM padding').pluck().get(), file).toBe(meta['padding']);
     return meta['transfers']!;
   } finally {
     db.close();
@@ -92,7 +92,7 @@ describe('captures while another process writes', () => {
       // At least RUN_MS and at least 8 captures (on a loaded machine a capture may wait long for the writer's locks).
       const until = performance.now() + RUN_MS;
       while (performance.now() < until || (snapshots.length < 8 && performance.now() < until + 4 * RUN_MS)) {
-        snapshots.push((await captureAgent(repo, { dir, git: false })).snapshot.id);
+        snapshots.push((await captureAgent(repo, { dir, git: false, verifyDatabaseImages: process.env['MEMSNAP_VERIFY_IMAGES'] === '1' })).snapshot.id);
       }
     } finally {
       fs.writeFileSync(stopFile, '');

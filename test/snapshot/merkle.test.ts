@@ -123,16 +123,17 @@ describe('Merkle snapshots of agent directories', () => {
     fs.cpSync(fx.dir, copy, { recursive: true, verbatimSymlinks: true });
     pinMtimes(copy, 1_700_000_000.25);
     const repo = await Repository.init(path.join(root, 'store'), { durable: false });
+    // Structure, not the racy rule, is under test: files copied a moment ago must not count as racy.
     try {
-      const first = await captureAgent(repo, { dir: fx.dir, git: false });
-      const again = await captureAgent(repo, { dir: fx.dir, git: false });
+      const first = await captureAgent(repo, { dir: fx.dir, git: false, racyWindowMs: 0 });
+      const again = await captureAgent(repo, { dir: fx.dir, git: false, racyWindowMs: 0 });
       expect(await rootTree(repo, again.snapshot.id)).toBe(await rootTree(repo, first.snapshot.id));
       expect(again.snapshot.id).not.toBe(first.snapshot.id); // a new point in history
       expect(again.snapshot.sourcesDigest).toBe(first.snapshot.sourcesDigest);
       expect(again.stats.chunksStored).toBe(1); // only the snapshot root is new
 
       const chunksBefore = repo.chunks.stats().chunks;
-      const other = await captureAgent(repo, { dir: copy, git: false });
+      const other = await captureAgent(repo, { dir: copy, git: false, racyWindowMs: 0 });
       expect(other.snapshot.agent).toBe('beta');
       expect(await rootTree(repo, other.snapshot.id)).toBe(await rootTree(repo, first.snapshot.id));
       expect(other.stats.filesRead).toBeGreaterThan(10); // it did read everything
@@ -145,7 +146,7 @@ describe('Merkle snapshots of agent directories', () => {
       bytes[10] = bytes[10]! ^ 1;
       fs.writeFileSync(note, bytes);
       fs.utimesSync(note, 1_700_000_000.25, 1_700_000_000.25);
-      const changed = await captureAgent(repo, { dir: copy, git: false });
+      const changed = await captureAgent(repo, { dir: copy, git: false, racyWindowMs: 0 });
       expect(await rootTree(repo, changed.snapshot.id)).not.toBe(await rootTree(repo, other.snapshot.id));
       expect(changed.snapshot.sourcesDigest).not.toBe(other.snapshot.sourcesDigest);
       expect(changed.stats.filesRead).toBe(1);

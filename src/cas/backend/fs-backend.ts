@@ -52,7 +52,12 @@ export class FsBackend implements ObjectBackend {
 
   private ensureDir(dir: string): void {
     if (this.knownDirs.has(dir)) return;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const created = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A directory made here must itself survive a crash, or the pack inside it could vanish
+    // with it while its index rows stay: fsync the parent of each new level.
+    if (created !== undefined && this.durable) {
+      for (let d = dir; d.length >= created.length; d = path.dirname(d)) fsyncDir(path.dirname(d));
+    }
     this.knownDirs.add(dir);
   }
 
