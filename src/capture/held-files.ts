@@ -36,6 +36,22 @@ export function heldFd(file: string): number | undefined {
   return fd;
 }
 
+/**
+ * Closes and forgets the held descriptor of `file`. Only for files that are not SQLite
+ * databases (nothing of SQLite's can be locking them), such as a sniffed ordinary file.
+ */
+export function releaseHeld(file: string): void {
+  const known = held.get(file);
+  if (!known) return;
+  held.delete(file);
+  fs.closeSync(known.fd);
+}
+
+/** How many descriptors are held (for tests). */
+export function heldCount(): number {
+  return held.size;
+}
+
 /** Reads exactly `length` bytes at `position`, or fewer only at the end of the file. */
 export function readHeld(fd: number, into: Uint8Array, at: number, length: number, position: number): number {
   let got = 0;

@@ -15,4 +15,5 @@ export * from './database-sources.js';
 export * from './database-state.js';
 export * from './database-image.js';
 export * from './sqlite-wal.js';
+export * from './held-files.js';
 export * from './capture.js';

@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, LockedError } from '../errors/index.js';
-import { heldFd, readHeld } from './held-files.js';
+import { heldFd, readHeld, releaseHeld } from './held-files.js';
 import { readWalIndexHeader, sameWalState, type WalIndexHeader } from './sqlite-wal.js';
 
 /** The 16 bytes every SQLite 3 database file starts with. */
@@ -23,7 +23,10 @@ export function looksLikeSqlite(file: string, size: number): boolean {
   const fd = heldFd(file);
   if (fd === undefined) throw Object.assign(new Error(`${file} vanished`), { code: 'ENOENT' });
   const head = Buffer.alloc(16);
-  return readHeld(fd, head, 0, 16, 0) === 16 && head.equals(SQLITE_HEADER);
+  const isDatabase = readHeld(fd, head, 0, 16, 0) === 16 && head.equals(SQLITE_HEADER);
+  // Only a database needs its descriptor held; an ordinary file's is closed at once.
+  if (!isDatabase) releaseHeld(file);
+  return isDatabase;
 }
 
 /** Page size from a database header (bytes 16-17; 1 means 65536). */

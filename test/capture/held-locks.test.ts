@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SqliteReadCut, captureDatabaseImage, looksLikeSqlite, readWalIndexHeader, type ContentSink } from '../../src/capture/index.js';
+import { SqliteReadCut, captureDatabaseImage, heldCount, looksLikeSqlite, readWalIndexHeader, type ContentSink } from '../../src/capture/index.js';
+import * as fs from 'node:fs';
 import { hashContent, type ContentId } from '../../src/hash/index.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -53,4 +54,17 @@ describe('a capture holding a rollback-mode database', () => {
     }
     expect(otherProcessCanWrite(file)).toBe(true);
   });
+
+describe('held descriptors', () => {
+  it('are kept only for databases, not for the ordinary files a capture sniffs', () => {
+    const dir = tempDir();
+    const before = heldCount();
+    for (let i = 0; i < 50; i++) {
+      const file = path.join(dir, `note-${i}.md`);
+      fs.writeFileSync(file, 'x'.repeat(1000));
+      expect(looksLikeSqlite(file, 1000)).toBe(false);
+    }
+    expect(heldCount()).toBe(before);
+  });
+});
 });
