@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, NotFoundError } from '../errors/index.js';
 import type { ProgressCallback } from '../cas/index.js';
-import { compileGlob, captureAgent, type StateProvider } from '../capture/index.js';
+import { compileGlob, captureAgent, type Glob, type StateProvider } from '../capture/index.js';
 import { resolveSnapshot, type Repository, type SnapshotInfo } from '../snapshot/index.js';
 import { ensureRealDir, writeLeaf, writeTreeInto, type RestoreStats } from './tree-writer.js';
 
@@ -29,6 +29,13 @@ export interface RestoreOptions {
   readonly preSnapshot?: boolean;
   /** Restore only files matching these globs. */
   readonly paths?: readonly string[];
+  /**
+   * In place: paths of the current directory (globs, as for capture) to carry over into the
+   * restored one untouched, e.g. what capture excludes (`cache/**`). Without it an in-place
+   * whole restore makes the directory exactly the snapshot (the pre-operation snapshot holds
+   * what it replaced).
+   */
+  readonly keep?: readonly string[];
   /** Restore only this database: its path relative to the agent directory, or the name or original path of an external one. */
   readonly database?: string;
   /** Where external databases (named outside the directory at capture) go, by name. */
@@ -103,7 +110,8 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
     ).snapshot;
   }
   if (!options.stateOnly && !onlyExternal) {
-    const base = { repo, stats, durable: options.durable ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const total = partial ? 0 : snapshot.totals.files + snapshot.totals.databases;
+    const base = { repo, stats, total, durable: options.durable ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
     if (partial) {
       const select = selector(options);
       ensureRealDir(target);
@@ -114,7 +122,7 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
       }
     } else {
       assertStoreOutside(repo, target);
-      await restoreWhole(target, existing !== undefined, (dir) => writeTreeInto(base, snapshot.sources.memdir.tree, dir, ''));
+      await restoreWhole(target, existing !== undefined, (dir) => writeTreeInto(base, snapshot.sources.memdir.tree, dir, ''), (options.keep ?? []).map(compileGlob));
     }
   }
   const databasesRestored: { name: string; path: string }[] = [];
@@ -167,7 +175,7 @@ function selector(options: RestoreOptions): (rel: string) => boolean {
 }
 
 /** Writes into a temporary sibling, then swaps it into place. */
-async function restoreWhole(target: string, targetExists: boolean, write: (dir: string) => Promise<unknown>): Promise<void> {
+async function restoreWhole(target: string, targetExists: boolean, write: (dir: string) => Promise<unknown>, keep: readonly Glob[] = []): Promise<void> {
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -187,8 +195,10 @@ async function restoreWhole(target: string, targetExists: boolean, write: (dir: 
     fs.renameSync(tmp, target);
     return;
   }
-  // In place: the directory keeps its own mode (the snapshot records its contents, not it).
+  // In place: the directory keeps its own mode (the snapshot records its contents, not it),
+  // and the paths the caller keeps move over untouched.
   fs.chmodSync(tmp, fs.statSync(target).mode & 0o7777);
+  if (keep.length > 0) carryOver(target, tmp, '', keep);
   const old = path.join(parent, `.${path.basename(target)}.memsnap-old-${tag}`);
   fs.renameSync(target, old);
   fs.renameSync(tmp, target);
@@ -196,6 +206,21 @@ async function restoreWhole(target: string, targetExists: boolean, write: (dir: 
     fs.rmSync(old, { recursive: true, force: true });
   } catch {
     // The restore itself is complete; what is left is the replaced copy, named for the user.
+  }
+}
+
+/** Moves entries of `from` matching `keep` to the same place under `to` (replacing what is there). */
+function carryOver(from: string, to: string, rel: string, keep: readonly Glob[]): void {
+  for (const entry of fs.readdirSync(path.join(from, rel), { withFileTypes: true })) {
+    const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (keep.some((g) => g.matches(child))) {
+      const dest = path.join(to, child);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.rmSync(dest, { recursive: true, force: true });
+      fs.renameSync(path.join(from, child), dest);
+    } else if (entry.isDirectory() && !entry.isSymbolicLink()) {
+      carryOver(from, to, child, keep);
+    }
   }
 }
 

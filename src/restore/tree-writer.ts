@@ -27,6 +27,8 @@ export interface TreeWriteContext {
   readonly select?: (relPath: string, entry: TreeEntry) => boolean;
   /** fsync every file written (slower; see RestoreOptions.durable). Default false. */
   readonly durable?: boolean;
+  /** Files and databases expected in all, for progress reports (0: unknown). */
+  readonly total?: number;
   readonly onProgress?: ProgressCallback;
 }
 
@@ -132,7 +134,7 @@ export async function writeLeaf(ctx: TreeWriteContext, entry: TreeEntry, target:
     fs.rmSync(tmp, { force: true });
     throw err;
   }
-  ctx.onProgress?.({ phase: 'restore', done: ctx.stats.files + ctx.stats.databases, total: 0, unit: 'files' });
+  ctx.onProgress?.({ phase: 'restore', done: ctx.stats.files + ctx.stats.databases, total: ctx.total ?? 0, unit: 'files' });
 }
 
 /** Makes `dir` a real directory: a symlink or file in its place is removed first (never followed). */

@@ -18,6 +18,8 @@ Options:
   --target DIR          where to restore (required)
   --in-place            allow restoring into an existing non-empty directory
   --no-pre-snapshot     with --in-place: do not capture the directory first
+  --keep GLOB           with --in-place: carry these paths of the current directory over
+                        untouched (e.g. what capture excludes); repeatable
   --path GLOB           restore only matching files (repeatable)
   --database PATH       restore only this database (a path in the directory, or an external one's name or path)
   --database-target NAME=PATH   where external database NAME goes (repeatable)
@@ -31,6 +33,7 @@ Options:
       target: { type: 'string', short: 't' },
       'in-place': { type: 'boolean' },
       'no-pre-snapshot': { type: 'boolean' },
+      keep: { type: 'string', multiple: true },
       path: { type: 'string', multiple: true },
       database: { type: 'string' },
       'database-target': { type: 'string', multiple: true },
@@ -50,6 +53,7 @@ Options:
         target: path.resolve(values.target!),
         inPlace: values['in-place'] ?? false,
         preSnapshot: !values['no-pre-snapshot'],
+        keep: many(values.keep),
         ...(paths.length ? { paths } : {}),
         ...(values.database ? { database: values.database } : {}),
         databaseTargets: Object.fromEntries(namedPaths(many(values['database-target']), 'database-target').map((s) => [s.name, s.file])),
