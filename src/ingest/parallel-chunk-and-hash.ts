@@ -149,6 +149,15 @@ interface Job {
   readonly result: Promise<SegmentResult>;
 }
 
+/** A job's result; its scratch view goes back to the pool whether the job succeeded or not. */
+async function settle(job: Job, scratch: Scratch): Promise<SegmentResult> {
+  try {
+    return await job.result;
+  } finally {
+    if (job.view) scratch.release(job.view);
+  }
+}
+
 async function* fastCdcBatches(data: Uint8Array, chunker: FastCdcChunker, final: boolean, segmentBytes: number, pool: HashPool): AsyncGenerator<ChunkBatch> {
   const n = data.length;
   const max = chunker.maxSize;
@@ -171,12 +180,7 @@ async function* fastCdcBatches(data: Uint8Array, chunker: FastCdcChunker, final:
   let t = 0;
   for (let k = 0; k < segments; k++) {
     const job = jobs.shift()!;
-    let result: SegmentResult;
-    try {
-      result = await job.result;
-    } finally {
-      if (job.view) scratch.release(job.view);
-    }
+    const result = await settle(job, scratch);
     if (k + ahead < segments) jobs.push(submit(k + ahead));
     const segStart = k * segmentBytes;
     const segEnd = Math.min(n, segStart + segmentBytes);
@@ -228,12 +232,7 @@ async function* knownCutBatches(data: Uint8Array, chunker: Chunker, final: boole
   for (let job = submit(); job; job = jobs.length < ahead ? submit() : undefined) jobs.push(job);
   while (jobs.length > 0) {
     const job = jobs.shift()!;
-    let result: SegmentResult;
-    try {
-      result = await job.result;
-    } finally {
-      if (job.view) scratch.release(job.view);
-    }
+    const result = await settle(job, scratch);
     const next = submit();
     if (next) jobs.push(next);
     const batch: ChunkBatch = { offset: job.offset, lengths: Array.from(result.lengths), ids: [] };
