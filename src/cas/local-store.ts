@@ -31,6 +31,12 @@ export interface LocalStoreOptions {
 /** Creates a store in `dir` (created 0700 if missing; must not hold a store already). */
 export async function initLocalStore(dir: string, options: LocalStoreOptions & StoreConfigOptions = {}): Promise<ChunkStore> {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new InvalidArgumentError(`${dir} exists and is not a directory`);
+  // A store goes into a new or empty directory (or one holding a store: StoreExistsError
+  // below); never among someone's files. Leftovers of an init that failed are allowed.
+  const foreign = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => !name.startsWith(INDEX_FILE) && name !== CONFIG_KEY) : [];
+  if (foreign.length > 0 && !fs.existsSync(path.join(dir, CONFIG_KEY))) {
+    throw new InvalidArgumentError(`${dir} is not empty and holds no store; create the store in a new or empty directory`, { dir });
+  }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const backend = new FsBackend(dir, options);
   const index = new ChunkIndex(path.join(dir, INDEX_FILE), options);

@@ -167,3 +167,14 @@ describe('store file permissions', () => {
     }
   });
 });
+
+describe('init location', () => {
+  const tempDir = useTempDirs();
+
+  it('refuses a non-empty directory that holds no store, and leaves it as it was', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'letter.txt'), 'mine');
+    await expect(initLocalStore(dir)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(fs.readdirSync(dir)).toEqual(['letter.txt']);
+  });
+});
