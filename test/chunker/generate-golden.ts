@@ -12,35 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cutLengths, fileChunker, pageChunker, type Chunker } from '../../src/chunker/index.js';
-import { seededBytes, textLikeBytes } from '../helpers/seeded-random.js';
-
-/** One golden case: which chunker, which seeded input, and the cuts it must give. */
-interface GoldenCase {
-  chunker: string;
-  /** Page size for page chunkers; absent for file chunkers. */
-  pageSize?: number;
-  /** `random` = seededBytes(seed, length); `text` = textLikeBytes(seed, length). */
-  input: 'random' | 'text';
-  seed: number;
-  length: number;
-  /** SHA-256 of the input, so a changed generator is told apart from a changed chunker. */
-  inputSha256: string;
-  cuts: number[];
-}
-
-interface GoldenFile {
-  _comment: string;
-  cases: GoldenCase[];
-}
-
-function goldenInput(c: Pick<GoldenCase, 'input' | 'seed' | 'length'>): Uint8Array {
-  return c.input === 'random' ? seededBytes(c.seed, c.length) : textLikeBytes(c.seed, c.length);
-}
-
-function goldenChunker(c: Pick<GoldenCase, 'chunker' | 'pageSize'>): Chunker {
-  return c.pageSize === undefined ? fileChunker(c.chunker) : pageChunker(c.chunker, c.pageSize);
-}
+import { cutLengths } from '../../src/chunker/index.js';
+import { goldenChunker, goldenInput, type GoldenCase, type GoldenFile } from './golden-case.js';
 
 const SPECS: Omit<GoldenCase, 'inputSha256' | 'cuts'>[] = [
   { chunker: 'fastcdc-v1-16k', input: 'random', seed: 0x16001, length: 3 * 1024 * 1024 + 777 },

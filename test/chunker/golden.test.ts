@@ -23,34 +23,18 @@ import {
   fileChunker,
   knownChunkerNames,
   pageChunker,
-  type Chunker,
 } from '../../src/chunker/index.js';
-import { seededBytes, shannonEntropy, textLikeBytes } from '../helpers/seeded-random.js';
+import { shannonEntropy } from '../helpers/seeded-random.js';
+import { goldenChunker, goldenInput, type GoldenCase } from './golden-case.js';
 
 /** SHA-256 of the 256 gear words as little-endian 32-bit integers (1024 bytes). */
 const GEAR_TABLE_SHA256 = '5ec4678855aa4ca440d509e6b87e4fca63ced37dfcf699f1d1fe432b5598f2b0';
 
-interface GoldenCase {
-  chunker: string;
-  pageSize?: number;
-  input: 'random' | 'text';
-  seed: number;
-  length: number;
-  inputSha256: string;
-  cuts: number[];
-}
 
 const golden = (JSON.parse(readFileSync(new URL('./golden-vectors.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] }).cases;
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
-function inputOf(c: GoldenCase): Uint8Array {
-  return c.input === 'random' ? seededBytes(c.seed, c.length) : textLikeBytes(c.seed, c.length);
-}
-
-function chunkerOf(c: GoldenCase): Chunker {
-  return c.pageSize === undefined ? fileChunker(c.chunker) : pageChunker(c.chunker, c.pageSize);
-}
 
 const label = (c: GoldenCase): string => `${c.chunker}${c.pageSize === undefined ? '' : `/${c.pageSize}`} on ${c.input} seed ${c.seed}`;
 
@@ -114,15 +98,15 @@ describe('golden vectors', () => {
   });
 
   it.each(golden)('seeded input is unchanged: $chunker $pageSize $input seed $seed', (c) => {
-    const data = inputOf(c);
+    const data = goldenInput(c);
     // A failure here means the test data generator changed, not the chunker.
     expect(sha256(data)).toBe(c.inputSha256);
     expect(shannonEntropy(data)).toBeGreaterThan(c.input === 'random' ? 7.99 : 3);
   });
 
   it.each(golden)('cuts match: $chunker $pageSize $input seed $seed', (c) => {
-    const data = inputOf(c);
-    const chunker = chunkerOf(c);
+    const data = goldenInput(c);
+    const chunker = goldenChunker(c);
     expect(cutLengths(data, chunker)).toEqual(c.cuts);
     // The streaming path must agree too (fed in 100 000-byte pieces).
     const splitter = new Splitter(chunker);
