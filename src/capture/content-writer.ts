@@ -14,18 +14,14 @@ export type ContentSink = Pick<ChunkWriter, 'put' | 'putWithId' | 'prefetchPrese
 
 const WHOLE_FILE_LIMIT = 64 << 20;
 
-function toContent(sink: ContentSink, r: IngestResult): Promise<ContentRef> {
+/** Stores the list nodes naming the chunks an ingest produced, and returns the content reference. */
+export function storeIngested(sink: ContentSink, r: Pick<IngestResult, 'ids' | 'lengths'>): Promise<ContentRef> {
   const refs: ChunkRef[] = r.ids.map((id, i) => [id, r.lengths[i]!]);
   return writeContent(sink, refs);
-}
-
-/** Chunks `data` with `chunker`, stores the chunks and list nodes, returns the reference. */
-export async function storeBytes(sink: ContentSink, data: Uint8Array, chunker: Chunker): Promise<ContentRef> {
-  return toContent(sink, await ingestBuffer(sink, data, chunker));
 }
 
 /** Reads the file at `file` and stores it; `size` is the size lstat saw (a hint). */
 export async function storeFile(sink: ContentSink, file: string, size: number, chunker: Chunker): Promise<ContentRef> {
   const r = size <= WHOLE_FILE_LIMIT ? await ingestBuffer(sink, fs.readFileSync(file), chunker) : await ingestFile(sink, file, chunker);
-  return toContent(sink, r);
+  return storeIngested(sink, r);
 }

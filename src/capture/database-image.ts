@@ -18,8 +18,8 @@ import { MemsnapError } from '../errors/index.js';
 import { pageChunker, pageTailHash, PAGE_TAIL_BYTES, type PageChunker } from '../chunker/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
 import { ingestBuffer } from '../ingest/index.js';
-import { writeContent, type ChunkRef, type ContentRef } from '../snapshot/index.js';
-import type { ContentSink } from './content-writer.js';
+import type { ContentRef } from '../snapshot/index.js';
+import { storeIngested, type ContentSink } from './content-writer.js';
 import type { DatabaseState } from './database-state.js';
 import { headerPageSize, SQLITE_HEADER, type SqliteReadCut } from './sqlite-image.js';
 import { assertWalGeneration, readFramePage, readWalFrames, type WalFrames, type WalIndexHeader } from './sqlite-wal.js';
@@ -150,7 +150,6 @@ async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, c
   if (image.length % pageSize !== 0) throw new Error(`database image of ${image.length} bytes is not whole ${pageSize}-byte pages`);
   const chunker = pageChunker(chunkerName, pageSize);
   const ingested = await ingestBuffer(sink, image, chunker);
-  const refs: ChunkRef[] = ingested.ids.map((id, i) => [id, ingested.lengths[i]!]);
   const state: DatabaseState = {
     ...position,
     pageSize,
@@ -159,7 +158,7 @@ async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, c
     chunkPages: ingested.lengths.map((n) => n / pageSize),
     chunkIds: ingested.ids,
   };
-  return { content: await writeContent(sink, refs), pageSize, state, way, bytesRead: image.length };
+  return { content: await storeIngested(sink, ingested), pageSize, state, way, bytesRead: image.length };
 }
 
 /** Way 1; undefined when the previous state cannot be carried forward. */
@@ -183,7 +182,6 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
   for (let i = 0, start = 1; i < prev.chunkPages.length; start += prev.chunkPages[i]!, i++) previousAt.set(start, i);
   const chunkPages = chunker.cutPages(tails);
   const chunkIds: ContentId[] = [];
-  const refs: ChunkRef[] = [];
   let bytesRead = 0;
   let start = 1;
   for (const pages of chunkPages) {
@@ -197,11 +195,11 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
       bytesRead += bytes.length;
     }
     chunkIds.push(id);
-    refs.push([id, pages * pageSize]);
     start += pages;
   }
   // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
   reader.assertStillValid();
   const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds };
-  return { content: await writeContent(sink, refs), pageSize, state, way: 'incremental', bytesRead };
+  const content = await storeIngested(sink, { ids: chunkIds, lengths: chunkPages.map((pages) => pages * pageSize) });
+  return { content, pageSize, state, way: 'incremental', bytesRead };
 }

@@ -318,11 +318,6 @@ export class Catalog {
       for (const [rel, state] of changed) put.run(agent, source, rel, state);
     }).immediate();
   }
-
-  /** Runs `fn` inside one read transaction, so several reads see one moment. */
-  readTransaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).deferred();
-  }
 }
 
 /** Field keys: 1-200 characters, no control characters. */

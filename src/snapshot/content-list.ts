@@ -129,18 +129,6 @@ async function* walkNode(get: (id: ContentId) => Promise<Uint8Array>, id: Conten
   for (const [child] of node.items) yield* walkNode(get, child, node.level - 1);
 }
 
-/** The list node ids reachable from `content` (for GC marking and bundles). */
-export async function* contentListNodes(get: (id: ContentId) => Promise<Uint8Array>, content: ContentRef): AsyncGenerator<ContentId> {
-  if (!content.list) return;
-  const stack: ContentId[] = [content.list];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    yield id;
-    const node = decodeListNode(id, await get(id));
-    if (node.level > 0) for (const [child] of node.items) stack.push(child);
-  }
-}
-
 /** Validates a content reference decoded from JSON. @throws InvalidArgumentError. */
 export function parseContentRef(value: unknown): ContentRef {
   const v = value as { size?: unknown; chunks?: unknown; list?: unknown };
