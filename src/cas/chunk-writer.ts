@@ -191,10 +191,29 @@ export class ChunkWriter {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Flushes, then refuses further puts. */
+  /**
+   * Confirms, inside the SQLite transaction that makes this writer's chunks reachable (a
+   * snapshot or ref commit), that every chunk it stored or found present is still indexed.
+   * Garbage collection beside running writers relies on this call (docs/ARCHITECTURE.md,
+   * "Garbage collection beside writers"). Synchronous: call it from the transaction body.
+   */
+  confirmReferences(): void {
+    this.assertUsable();
+  }
+
+  /** Flushes, then refuses further puts and releases the writer's registration. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    this.closed = true;
+    this.release();
+  }
+
+  /**
+   * Ends the writer without flushing (after a failure): nothing more is written and its
+   * registration is dropped. Idempotent, safe after `close`.
+   */
+  release(): void {
     this.closed = true;
   }
 

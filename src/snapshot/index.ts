@@ -13,3 +13,4 @@ export * from './agent-id.js';
 export * from './repository.js';
 export * from './snapshot-ref.js';
 export * from './rebuild-catalog.js';
+export * from './reachable.js';
