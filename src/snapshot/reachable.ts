@@ -34,24 +34,24 @@ export async function walkReachable(source: ReachableSource, snapshots: Iterable
   for (const id of snapshots) {
     if (!(await enter(id, 'snapshot', ''))) continue;
     const snap = await source.readSnapshot(id);
-    await walkTree(source, snap.sources.memdir.tree, '', enter);
+    await walkReachableTree(source, snap.sources.memdir.tree, '', enter);
     const external = snap.sources.databases;
-    if (external) await walkTree(source, external.tree, '(external databases)', enter);
+    if (external) await walkReachableTree(source, external.tree, '(external databases)', enter);
   }
 }
 
 /** Walks one tree and everything beneath it (see {@link walkReachable}). */
-export async function walkTree(source: ReachableSource, tree: ContentId, path: string, enter: ReachableEnter): Promise<void> {
+export async function walkReachableTree(source: ReachableSource, tree: ContentId, path: string, enter: ReachableEnter): Promise<void> {
   if (!(await enter(tree, 'tree', path))) return;
   for (const entry of await source.readTree(tree)) {
     const child = path === '' ? entry.name : `${path}/${entry.name}`;
-    if (entry.kind === 'dir') await walkTree(source, entry.tree!, child, enter);
-    else if (entry.content) await walkContent(source, entry.content, child, enter);
+    if (entry.kind === 'dir') await walkReachableTree(source, entry.tree!, child, enter);
+    else if (entry.content) await walkReachableContent(source, entry.content, child, enter);
   }
 }
 
 /** Walks a file's or database's content: inline chunks, or list nodes and their chunks. */
-export async function walkContent(source: ReachableSource, content: ContentRef, path: string, enter: ReachableEnter): Promise<void> {
+export async function walkReachableContent(source: ReachableSource, content: ContentRef, path: string, enter: ReachableEnter): Promise<void> {
   for (const [id] of content.chunks ?? []) await enter(id, 'chunk', path);
   if (content.list) await walkList(source, content.list, path, enter);
 }
