@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors/index.js';
 import type { ContentId } from '../hash/index.js';
 import { fileChunker } from '../chunker/index.js';
-import type { ProgressCallback } from '../cas/index.js';
+import type { ChunkWriter, ProgressCallback } from '../cas/index.js';
 import {
   agentIdFromPath,
   assertAgentId,
@@ -108,6 +108,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   const warnings: string[] = [];
   const sources = scanSources(repo, agent, dir, options, warnings, BigInt(now()) * 1_000_000n);
   const cuts = new Map<string, SqliteReadCut>();
+  let writer: ChunkWriter | undefined;
   try {
     // The cut: every database's read transaction is open before any content is read.
     for (const source of sources) for (const db of collect(source.root, (n) => n.kind === 'sqlite')) cuts.set(db.abs, SqliteReadCut.open(db.abs, options.busyTimeoutMs));
@@ -117,7 +118,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     const unchanged = sources.map((s) => findUnchanged(s.root));
     // Git status runs in another process while this one stores content.
     const git = options.git === false ? Promise.resolve(undefined) : gitState(repo, dir, expectedParent, unchanged[0]!.has(sources[0]!.root));
-    const writer = repo.chunks.createWriter();
+    writer = repo.chunks.createWriter();
     const shared = {
       writer,
       fileChunker: fileChunker(repo.chunks.config.chunkers.file),
@@ -167,6 +168,8 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       sourcesDigest: sourcesDigest(snapshotSources),
       idempotencyKey: options.idempotencyKey ?? null,
     }, () => {
+      // Chunks a concurrent collection condemned meanwhile are rescued in the commit itself.
+      writer!.confirmReferences();
       // The caches describe this capture: they commit with it, in one transaction.
       for (const [i, source] of sources.entries()) {
         const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
@@ -176,7 +179,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
         repo.catalog.saveDatabaseStates(agent, source.key, next, (rel) => kept.has(rel) || inKeptDir(rel));
       }
     });
-    const w = writer.stats;
+    const w = writer!.stats;
     return {
       snapshot: outcome.snapshot,
       replayed: outcome.replayed,
@@ -185,6 +188,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     };
   } finally {
     closeAll(cuts);
+    writer?.release();
   }
 }
 

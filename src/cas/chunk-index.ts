@@ -14,7 +14,7 @@ import { contentIdFromBytes, contentIdToBytes, type ContentId } from '../hash/in
 import type { Codec, PackEntry } from './pack-format.js';
 
 /** Version of the index schema this build writes and reads. */
-export const INDEX_SCHEMA_VERSION = 1;
+export const INDEX_SCHEMA_VERSION = 2;
 
 /** Where a chunk lives. */
 export interface ChunkLocation {
@@ -54,6 +54,27 @@ CREATE TABLE IF NOT EXISTS chunks (
   codec INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack_id);
+-- Garbage collection beside writers (schema 2; see writer-leases.ts, chunk-collection.ts).
+CREATE TABLE IF NOT EXISTS writers (
+  writer_id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL,
+  epoch INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS condemned_chunks (
+  id BLOB NOT NULL,
+  pack_id INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  raw_length INTEGER NOT NULL,
+  stored_length INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  codec INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  PRIMARY KEY (id, pack_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS condemned_by_pack ON condemned_chunks(pack_id);
+CREATE TABLE IF NOT EXISTS gc_journal (pack TEXT PRIMARY KEY, action TEXT NOT NULL, created_ms INTEGER NOT NULL);
 `;
 
 interface ChunkRow {
@@ -99,10 +120,13 @@ export class ChunkIndex {
         this.database.exec(SCHEMA);
       }
       const version = this.database.prepare(`SELECT value FROM index_meta WHERE key = 'schema_version'`).pluck().get() as string | undefined;
-      if (version === undefined && !options.readonly) {
-        this.database.prepare(`INSERT OR IGNORE INTO index_meta (key, value) VALUES ('schema_version', ?)`).run(String(INDEX_SCHEMA_VERSION));
-      } else if (version !== undefined && Number(version) > INDEX_SCHEMA_VERSION) {
+      if (version !== undefined && Number(version) > INDEX_SCHEMA_VERSION) {
         throw new UnsupportedVersionError(`index ${file}`, Number(version), INDEX_SCHEMA_VERSION);
+      }
+      // Schema 2 only adds tables (created above): record it, so builds that would not honour
+      // collection beside writers refuse this index.
+      if (version !== String(INDEX_SCHEMA_VERSION) && !options.readonly) {
+        this.database.prepare(`INSERT INTO index_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(INDEX_SCHEMA_VERSION));
       }
     } catch (err) {
       // Release the file before reporting, so a repair can move the damaged index aside.
@@ -230,9 +254,13 @@ export class ChunkIndex {
     return this.guard(() => this.stmts.counts.get() as { chunks: number; rawBytes: number; storedBytes: number });
   }
 
-  /** Removes every chunk and pack row (used by rebuild inside its own transaction). */
+  /**
+   * Removes every chunk, pack, condemned-chunk and GC journal row (used by rebuild inside its
+   * own transaction: the packs are re-read, so condemned chunks come back as live rows and a
+   * journaled pack deletion must not run against a pack that is indexed again).
+   */
   clear(): void {
-    this.guard(() => this.database.exec(`DELETE FROM chunks; DELETE FROM packs;`));
+    this.guard(() => this.database.exec(`DELETE FROM chunks; DELETE FROM packs; DELETE FROM condemned_chunks; DELETE FROM gc_journal;`));
   }
 
   close(): void {

@@ -83,7 +83,22 @@ export class ChunkStore {
   async get(id: ContentId): Promise<Uint8Array> {
     const loc = this.index.lookup(id);
     if (!loc) throw new NotFoundError('chunk', id);
-    return readChunkAt(this.backend, loc);
+    return this.readLocated(loc);
+  }
+
+  /**
+   * Reads a located chunk; when its pack has vanished, looks the chunk up once more and
+   * reads it from its new pack (a collection repacked it between lookup and read).
+   */
+  private async readLocated(loc: ChunkLocation): Promise<Uint8Array> {
+    try {
+      return await readChunkAt(this.backend, loc);
+    } catch (err) {
+      if (!(err instanceof CorruptChunkError && err.cause instanceof NotFoundError)) throw err;
+      const moved = this.index.lookup(loc.id);
+      if (!moved || moved.pack === loc.pack) throw err;
+      return readChunkAt(this.backend, moved);
+    }
   }
 
   /**
@@ -97,7 +112,7 @@ export class ChunkStore {
       for (const id of part) {
         const loc = found.get(id);
         if (!loc) throw new NotFoundError('chunk', id);
-        yield await readChunkAt(this.backend, loc);
+        yield await this.readLocated(loc);
       }
     }
   }
@@ -109,6 +124,7 @@ export class ChunkStore {
       index: this.index,
       packTargetBytes: this.config.packTargetBytes,
       compressionLevel: this.config.compression.level,
+      leaseDatabase: this.index.database,
     });
   }
 

@@ -15,13 +15,15 @@
  * One writer per task; writers in different processes (or the same one) never share packs.
  */
 import { ClosedError, InvalidArgumentError } from '../errors/index.js';
-import { hashContent, type ContentId } from '../hash/index.js';
+import type Database from 'better-sqlite3';
+import { contentIdToBytes, hashContent, type ContentId } from '../hash/index.js';
 import type { ObjectBackend } from './backend/object-backend.js';
 import type { ChunkIndex } from './chunk-index.js';
 import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
 import type { EncodedPayload } from './compression.js';
 import { buildPack, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
+import { acquireLease, confirmLease, releaseLease, type WriterLease } from './writer-leases.js';
 
 /** Kind byte of plain data chunks. Upper layers define other kinds (1..255). */
 export const KIND_DATA = 0;
@@ -59,6 +61,12 @@ export interface ChunkWriterTarget {
    * `null` compresses everything in the calling thread.
    */
   readonly compressionPool?: CompressionPool | null;
+  /**
+   * The index database in which the writer holds a lease for its lifetime, so garbage
+   * collection in any process fences around it (writer-leases.ts). Absent: no lease and
+   * `confirmReferences` does nothing (only for stores no collector ever runs on).
+   */
+  readonly leaseDatabase?: Database.Database;
 }
 
 /** Raw bytes per compression batch (a batch is one worker job). */
@@ -104,8 +112,12 @@ export class ChunkWriter {
   private itemBytes = 0;
   /** Ids accepted but not yet indexed (in a batch, in `items` or in a pack being sealed). */
   private readonly pending = new Set<ContentId>();
-  /** Ids found in the index by `prefetchPresence` (chunks are never removed while a writer is open). */
+  /** Ids found in the index by `prefetchPresence` (a collection fences around this writer: see `confirmReferences`). */
   private readonly known = new Set<ContentId>();
+  /** Every id put (stored or deduplicated), 32 bytes each, for `confirmReferences`. */
+  private relied = new Uint8Array(32 * 1024);
+  private reliedBytes = 0;
+  private readonly lease: WriterLease | undefined;
   private sealing: Promise<void> = Promise.resolve();
   private sealsInFlight = 0;
   private failure: unknown;
@@ -116,6 +128,7 @@ export class ChunkWriter {
       throw new InvalidArgumentError(`zstd level must be 1..19, got ${target.compressionLevel}`);
     }
     this.pool = target.compressionPool === undefined ? sharedCompressionPool() : target.compressionPool;
+    this.lease = target.leaseDatabase && acquireLease(target.leaseDatabase);
   }
 
   /** Whether `id` is stored or accepted by this writer. */
@@ -148,6 +161,7 @@ export class ChunkWriter {
     this.assertUsable();
     if (data.length > MAX_CHUNK_BYTES) throw new InvalidArgumentError(`chunk of ${data.length} bytes exceeds ${MAX_CHUNK_BYTES}`);
     if (!Number.isInteger(kind) || kind < 0 || kind > 255) throw new InvalidArgumentError(`chunk kind must be 0..255, got ${kind}`);
+    if (this.lease) this.rely(id);
     if (this.has(id)) {
       this.stats.chunksDeduplicated++;
       this.stats.bytesDeduplicated += data.length;
@@ -196,9 +210,13 @@ export class ChunkWriter {
    * snapshot or ref commit), that every chunk it stored or found present is still indexed.
    * Garbage collection beside running writers relies on this call (docs/ARCHITECTURE.md,
    * "Garbage collection beside writers"). Synchronous: call it from the transaction body.
+   * Returns how many condemned chunks it rescued.
+   * @throws ConflictError when a chunk this writer relied on is gone (the commit must fail).
    */
-  confirmReferences(): void {
+  confirmReferences(): number {
     this.assertUsable();
+    if (!this.lease || !this.target.leaseDatabase) return 0;
+    return confirmLease(this.target.leaseDatabase, this.lease, this.relied.subarray(0, this.reliedBytes));
   }
 
   /** Flushes, then refuses further puts and releases the writer's registration. */
@@ -215,6 +233,18 @@ export class ChunkWriter {
    */
   release(): void {
     this.closed = true;
+    if (this.lease && this.target.leaseDatabase) releaseLease(this.target.leaseDatabase, this.lease);
+  }
+
+  /** Remembers `id` as relied on (binary, so a million ids cost 32 MB). */
+  private rely(id: ContentId): void {
+    if (this.reliedBytes + 32 > this.relied.length) {
+      const grown = new Uint8Array(this.relied.length * 2);
+      grown.set(this.relied);
+      this.relied = grown;
+    }
+    this.relied.set(contentIdToBytes(id), this.reliedBytes);
+    this.reliedBytes += 32;
   }
 
   /** Sends the open batch to compression; its payloads join packs in order, after earlier batches. */

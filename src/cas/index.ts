@@ -19,3 +19,5 @@ export * from './progress.js';
 export * from './verify-store.js';
 export * from './rebuild-index.js';
 export * from './local-store.js';
+export * from './writer-leases.js';
+export * from './chunk-collection.js';

@@ -229,6 +229,46 @@ export class Catalog {
     this.db.prepare(`INSERT INTO refs (agent, head, updated_ms) VALUES (?, ?, ?) ON CONFLICT(agent) DO UPDATE SET head = excluded.head, updated_ms = excluded.updated_ms`).run(agent, head, Date.now());
   }
 
+  /**
+   * Removes snapshots from the catalog in one transaction (their content stays in the packs
+   * until garbage collection). Unknown ids are ignored. Returns how many rows went.
+   * @throws ConflictError when one of them is an agent's head: the latest snapshot of an
+   *   agent is never removed alone (remove the agent instead).
+   */
+  removeSnapshots(ids: readonly ContentId[]): number {
+    return this.db
+      .transaction((): number => {
+        const headOf = this.db.prepare(`SELECT agent FROM refs WHERE head = ?`).pluck();
+        const del = this.db.prepare(`DELETE FROM snapshots WHERE id = ?`);
+        let removed = 0;
+        for (const id of ids) {
+          const agent = headOf.get(id) as string | undefined;
+          if (agent !== undefined) {
+            throw new ConflictError(`snapshot ${id.slice(0, 12)} is the latest of agent ${agent} and is never removed alone; remove the agent, or capture again first`, { snapshot: id, agent });
+          }
+          removed += del.run(id).changes;
+        }
+        return removed;
+      })
+      .immediate();
+  }
+
+  /**
+   * Removes an agent: its snapshots, head, fields and capture cache, in one transaction.
+   * Returns how many snapshots went. @throws NotFoundError when the agent has no snapshots.
+   */
+  removeAgent(agent: string): number {
+    return this.db
+      .transaction((): number => {
+        const removed = this.db.prepare(`DELETE FROM snapshots WHERE agent = ?`).run(agent).changes;
+        const hadHead = this.db.prepare(`DELETE FROM refs WHERE agent = ?`).run(agent).changes > 0;
+        if (removed === 0 && !hadHead) throw new NotFoundError('agent', agent);
+        for (const table of ['fields', 'capture_entries', 'capture_db_state']) this.db.prepare(`DELETE FROM ${table} WHERE agent = ?`).run(agent);
+        return removed;
+      })
+      .immediate();
+  }
+
   /** Runs `fn` in one write transaction. */
   inTransaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();

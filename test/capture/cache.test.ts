@@ -149,7 +149,9 @@ describe('capture cache', () => {
     fs.writeFileSync(file, 'restored with cp -p');
     setMtimeSeconds(file, 1_700_000_000); // an old mtime put back; ctime is now
     const repo = await Repository.init(path.join(root, 'store'), { durable: false });
-    const soon = { dir, git: false, now: () => Date.now() + 10, racyWindowMs: 50 };
+    // Both captures happen "10 ms after the ctime", however slowly this machine runs them.
+    const ctimeMs = fs.statSync(file).ctimeMs;
+    const soon = { dir, git: false, now: () => Math.round(ctimeMs) + 10, racyWindowMs: 50 };
     try {
       await captureAgent(repo, soon);
       expect((await captureAgent(repo, soon)).stats).toMatchObject({ filesRead: 1, filesReused: 0 });

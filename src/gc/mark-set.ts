@@ -1,0 +1,95 @@
+/**
+ * The mark set of a collection: every id reachable from the retained snapshots, kept in a
+ * scratch SQLite file attached to the index connection as `gcmark`, so memory stays bounded
+ * however many chunks a store holds (a page cache of `MARK_CACHE_KIB`, plus one batch of
+ * ids not yet written). Being attached, the set joins the chunk index in plain SQL: the
+ * condemn step is one `INSERT … SELECT … WHERE NOT EXISTS` over both.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type Database from 'better-sqlite3';
+import { contentIdToBytes, type ContentId } from '../hash/index.js';
+import { walkReachable, type Repository } from '../snapshot/index.js';
+
+/** Page cache of the mark database, in KiB (16 MiB). */
+export const MARK_CACHE_KIB = 16 * 1024;
+/** Ids buffered in memory before they are written to the mark database. */
+const BATCH = 8192;
+
+/** Reachable ids of a collection, in an attached scratch database. Close it when done. */
+export class MarkSet {
+  private readonly dir: string;
+  private pending = new Set<ContentId>();
+  private readonly stmts;
+  /** Ids marked so far (metadata objects and data chunks). */
+  marked = 0;
+
+  /** Attaches a new, empty mark database to `db`, in a private directory under `tmpRoot`. */
+  constructor(
+    private readonly db: Database.Database,
+    tmpRoot: string = os.tmpdir(),
+  ) {
+    this.dir = fs.mkdtempSync(path.join(tmpRoot, 'memsnap-gc-mark-'));
+    db.prepare(`ATTACH DATABASE ? AS gcmark`).run(path.join(this.dir, 'mark.sqlite'));
+    db.exec(`
+      PRAGMA gcmark.journal_mode = OFF;
+      PRAGMA gcmark.synchronous = OFF;
+      PRAGMA gcmark.cache_size = -${MARK_CACHE_KIB};
+      CREATE TABLE gcmark.marked (id BLOB PRIMARY KEY) WITHOUT ROWID;
+      CREATE TABLE gcmark.roots (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    `);
+    this.stmts = {
+      has: db.prepare(`SELECT 1 FROM gcmark.marked WHERE id = ?`).pluck(),
+      add: db.prepare(`INSERT OR IGNORE INTO gcmark.marked (id) VALUES (?)`),
+      addRoot: db.prepare(`INSERT OR IGNORE INTO gcmark.roots (id) VALUES (?)`),
+    };
+  }
+
+  /** Whether `id` is marked. */
+  has(id: ContentId): boolean {
+    return this.pending.has(id) || this.stmts.has.get(contentIdToBytes(id)) !== undefined;
+  }
+
+  /** Marks `id`; returns false when it already was. */
+  add(id: ContentId): boolean {
+    if (this.has(id)) return false;
+    this.pending.add(id);
+    this.marked++;
+    if (this.pending.size >= BATCH) this.flush();
+    return true;
+  }
+
+  /**
+   * Marks everything the snapshots `ids` need, walking each shared subtree once, and
+   * records them as roots. `onSnapshot` is called after each one.
+   */
+  async markSnapshots(repo: Repository, ids: readonly ContentId[], onSnapshot?: (done: number) => void): Promise<void> {
+    let done = 0;
+    for (const id of ids) {
+      await walkReachable(repo, [id], (child) => this.add(child));
+      this.stmts.addRoot.run(id);
+      onSnapshot?.(++done);
+    }
+    this.flush();
+  }
+
+  /** Writes buffered ids to the mark database. */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const ids = this.pending;
+    this.pending = new Set();
+    this.db.transaction(() => {
+      for (const id of ids) this.stmts.add.run(contentIdToBytes(id));
+    })();
+  }
+
+  /** Detaches and deletes the mark database. */
+  close(): void {
+    try {
+      if (this.db.open) this.db.exec(`DETACH DATABASE gcmark`);
+    } finally {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
