@@ -25,6 +25,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   cat: { summary: 'print one file of a snapshot', load: async () => (await import('./commands/cat.js')).catCommand },
   stats: { summary: 'store totals and dedup ratio', load: async () => (await import('./commands/stats.js')).statsCommand },
   verify: { summary: 'check every chunk (of one snapshot or the whole store)', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  forget: { summary: 'remove snapshots by retention policy, by name, or a whole agent', load: async () => (await import('./commands/forget.js')).forgetCommand },
+  gc: { summary: 'reclaim chunks no snapshot needs (safe beside running captures)', load: async () => (await import('./commands/gc.js')).gcCommand },
+  policy: { summary: 'save/show/clear the retention policy applied after captures', load: async () => (await import('./commands/policy.js')).policyCommand },
   repair: { summary: 'rebuild the index from the packs', load: async () => (await import('./commands/repair.js')).repairCommand },
   demo: { summary: 'build a sample agent, capture turns, show log/diff/stats/restore', load: async () => (await import('./commands/demo.js')).demoCommand },
 };

@@ -1,5 +1,6 @@
 import { JsonFileStateProvider, captureAgent } from '../../capture/index.js';
 import { InvalidArgumentError } from '../../errors/index.js';
+import { applySavedPolicy } from '../../gc/index.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../../snapshot/index.js';
 import { many, openRepository, parseCommandArgs, positionals, namedPaths, storeDir, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
@@ -24,6 +25,7 @@ Options:
   --database PATH         also capture this SQLite database, e.g. one outside DIR (repeatable)
   --idempotency-key KEY   a retry with the same key and content is a no-op
   --no-git                do not record git HEAD/branch/dirtiness
+  --no-forget             do not apply the saved retention policy afterwards
   --store DIR, --json     see memsnap --help`,
   async run(args, { out, env }) {
     const { values, positionals: pos } = parseCommandArgs(args, {
@@ -37,6 +39,7 @@ Options:
       database: { type: 'string', multiple: true },
       'idempotency-key': { type: 'string' },
       'no-git': { type: 'boolean' },
+      'no-forget': { type: 'boolean' },
     });
     const [dir = '.'] = positionals(pos, 0, 1, 'at most one directory');
     const kind = values.kind ?? 'manual';
@@ -62,13 +65,15 @@ Options:
       });
       bar.done();
       for (const w of result.warnings) out.note(`warning: ${w}`);
-      out.result({ store, ...result }, () => {
+      const forgot = values['no-forget'] ? undefined : applySavedPolicy(repo, result.snapshot.agent);
+      out.result({ store, ...result, ...(forgot ? { forget: forgot } : {}) }, () => {
         const s = result.stats;
         out.line(`${result.replayed ? 'already captured' : 'captured'} ${result.snapshot.agent}@${result.snapshot.seq} ${result.snapshot.id.slice(0, 12)}`);
         out.line(
           `  ${s.filesRead} files read, ${s.filesReused} unchanged; ${s.databasesRead} databases read, ${s.databasesReused} unchanged; ` +
             `${formatBytes(s.bytesStored)} new in store; ${s.durationMs.toFixed(0)} ms`,
         );
+        if (forgot?.removed) out.line(`  retention policy removed ${forgot.removed} older snapshot(s); memsnap gc reclaims their space`);
       });
       return 0;
     } finally {
