@@ -72,6 +72,8 @@ export interface CaptureOptions {
 export interface CaptureStats extends MemdirStoreStats {
   chunksStored: number;
   chunksDeduplicated: number;
+  /** Chunks a concurrent garbage collection had condemned that this capture relied on and rescued at commit. */
+  chunksRescued: number;
   /** Bytes written into packs (after compression). */
   bytesStored: number;
   durationMs: number;
@@ -109,6 +111,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   const sources = scanSources(repo, agent, dir, options, warnings, BigInt(now()) * 1_000_000n);
   const cuts = new Map<string, SqliteReadCut>();
   let writer: ChunkWriter | undefined;
+  let chunksRescued = 0;
   try {
     // The cut: every database's read transaction is open before any content is read.
     for (const source of sources) for (const db of collect(source.root, (n) => n.kind === 'sqlite')) cuts.set(db.abs, SqliteReadCut.open(db.abs, options.busyTimeoutMs));
@@ -169,7 +172,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       idempotencyKey: options.idempotencyKey ?? null,
     }, () => {
       // Chunks a concurrent collection condemned meanwhile are rescued in the commit itself.
-      writer!.confirmReferences();
+      chunksRescued = writer!.confirmReferences();
       // The caches describe this capture: they commit with it, in one transaction.
       for (const [i, source] of sources.entries()) {
         const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
@@ -184,7 +187,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       snapshot: outcome.snapshot,
       replayed: outcome.replayed,
       warnings,
-      stats: { ...shared.stats, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+      stats: { ...shared.stats, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
     };
   } finally {
     closeAll(cuts);

@@ -1,0 +1,141 @@
+/**
+ * One measured step of the GC scale benchmark, in a process of its own so its peak RSS
+ * belongs to that step alone. Started by bench/gc-scale.ts:
+ *
+ *   node [tsx loader] bench/gc-scale/child.ts STORE baseline|dry|gc|verify [SAMPLE]
+ *
+ * Prints one JSON line (a {@link ChildResult}) on stdout as its last line.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { collectGarbage, type CollectReport } from '../../src/gc/index.js';
+import { verifySnapshots } from '../../src/inspect/index.js';
+import { Repository, type SnapshotInfo } from '../../src/snapshot/index.js';
+import type { Progress } from '../../src/cas/index.js';
+import { Rng } from '../data.js';
+
+/** What a child measured. Times in ms, memory in bytes. */
+export interface ChildResult {
+  readonly mode: string;
+  readonly wallMs: number;
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+  /** Peak resident set of the whole process (getrusage maxrss). */
+  readonly peakRssBytes: number;
+  /** Highest V8 heap used seen (sampled every 20 ms and at each progress report). */
+  readonly peakHeapUsedBytes: number;
+  /** Resident set right after opening the repository (before the step). */
+  readonly openRssBytes: number;
+  /** Phase split from the progress callback (GC only). */
+  readonly phases?: Record<string, number>;
+  /** Largest size the mark database reached, seen at progress reports (GC only). */
+  readonly markDbBytes?: number;
+  readonly report?: CollectReport;
+  readonly verify?: { ok: boolean; snapshots: number; chunksChecked: number; damage: number; firstDamage?: string };
+  readonly stats?: { chunks: number; packs: number; packBytes: number; snapshots: number };
+}
+
+const [store, mode, sampleArg] = process.argv.slice(2);
+if (!store || !mode) throw new Error('usage: child.ts STORE baseline|dry|gc|verify [SAMPLE]');
+
+let peakHeap = 0;
+const sampleHeap = (): void => {
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+};
+const timer = setInterval(sampleHeap, 20);
+
+function markDbSize(): number {
+  const tmp = path.join(store!, 'tmp');
+  let size = 0;
+  for (const dir of fs.existsSync(tmp) ? fs.readdirSync(tmp) : []) {
+    if (!dir.startsWith('memsnap-gc-mark-')) continue;
+    for (const f of fs.readdirSync(path.join(tmp, dir))) size += fs.statSync(path.join(tmp, dir, f), { throwIfNoEntry: false })?.size ?? 0;
+  }
+  return size;
+}
+
+const repo = await Repository.open(store);
+const openRss = process.memoryUsage().rss;
+sampleHeap();
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+let result: Partial<ChildResult> = {};
+
+if (mode === 'dry' || mode === 'gc') {
+  // Phase boundaries from the progress callback: mark ends at its last report, the rewrite
+  // starts with its `done: 0` report (after condemn, the writer wait and the sweep).
+  const at: Record<string, number> = {};
+  let markDb = 0;
+  let lastMarkCheck = 0;
+  const onProgress = (p: Progress): void => {
+    const now = performance.now() - t0;
+    sampleHeap();
+    if (p.phase === 'mark') {
+      at['markFirst'] ??= now;
+      at['markEnd'] = now;
+      if (p.done - lastMarkCheck >= 500 || p.done === p.total) {
+        lastMarkCheck = p.done;
+        markDb = Math.max(markDb, markDbSize());
+      }
+    } else if (p.phase === 'rewrite') {
+      at['rewriteStart'] ??= now;
+    }
+  };
+  const report = await collectGarbage(repo, { dryRun: mode === 'dry', onProgress });
+  const end = performance.now() - t0;
+  const markEnd = at['markEnd'] ?? 0;
+  const phases: Record<string, number> = { mark: Math.round(markEnd) };
+  if (mode === 'dry') phases['preview'] = Math.round(end - markEnd);
+  else {
+    const rewriteStart = at['rewriteStart'] ?? end;
+    phases['condemnSweep'] = Math.round(rewriteStart - markEnd);
+    phases['rewrite'] = Math.round(end - rewriteStart);
+  }
+  result = { report, phases, markDbBytes: markDb };
+} else if (mode === 'verify') {
+  // Every head, the oldest retained snapshot of every agent (most exposed to rewritten
+  // packs), and a deterministic random sample of the rest; `all` checks every snapshot.
+  const all = repo.catalog.list();
+  let chosen: SnapshotInfo[];
+  if (sampleArg === 'all' || sampleArg === undefined) chosen = all;
+  else {
+    const n = Number(sampleArg);
+    const pick = new Map<string, SnapshotInfo>();
+    for (const agent of repo.catalog.agents()) {
+      const mine = all.filter((s) => s.agent === agent);
+      for (const s of [mine[0], mine[mine.length - 1]]) if (s) pick.set(s.id, s);
+    }
+    const rng = new Rng(99);
+    const target = Math.min(all.length, pick.size + n);
+    while (pick.size < target) {
+      const s = all[rng.below(all.length)]!;
+      pick.set(s.id, s);
+    }
+    chosen = [...pick.values()];
+  }
+  const v = await verifySnapshots(repo, chosen);
+  const first = v.damage[0];
+  result = { verify: { ok: v.ok, snapshots: v.snapshots, chunksChecked: v.chunksChecked, damage: v.damage.length, ...(first ? { firstDamage: `${first.snapshot.slice(0, 12)} ${first.path} ${first.chunk.slice(0, 12)} ${first.code}: ${first.reason}` } : {}) } };
+} else if (mode !== 'baseline') {
+  throw new Error(`unknown mode ${mode}`);
+}
+
+const wallMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+sampleHeap();
+clearInterval(timer);
+const s = repo.chunks.stats();
+const stats = { chunks: s.chunks, packs: s.packs, packBytes: s.packBytes, snapshots: repo.catalog.list().length };
+await repo.close();
+const out: ChildResult = {
+  mode,
+  wallMs: Math.round(wallMs),
+  cpuUserMs: Math.round(cpu.user / 1000),
+  cpuSystemMs: Math.round(cpu.system / 1000),
+  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  peakHeapUsedBytes: peakHeap,
+  openRssBytes: openRss,
+  stats,
+  ...result,
+};
+process.stdout.write(`\n${JSON.stringify(out)}\n`);
