@@ -14,7 +14,9 @@
  * `--cache` (default /tmp/memsnap-bench-cache/gc-scale-…) and copied before each run,
  * since collection changes it; working copies go under `--store` (default a new temp dir,
  * removed at the end unless --keep). Retention: `keepLast` half of each agent's snapshots
- * plus `keepDaily: 14` (snapshots are one simulated hour apart). Prints numbers; never
+ * plus `keepDaily: 14` (snapshots are one simulated hour apart). `--verify all` (default)
+ * checks every retained snapshot after the collection; `--verify N` checks each agent's
+ * head and oldest retained snapshot plus N chosen at random. Prints numbers; never
  * fails on time. A collection that breaks a retained snapshot, or whose numbers disagree
  * (dry run vs real run, marked vs left), is reported under "checks" and sets exit code 1.
  */

@@ -9,7 +9,7 @@
  *    when marking began into `condemned_chunks`, and advance the epoch;
  * 2. sweep, once no live writer predates a condemned row's epoch: packs with nothing live
  *    are deleted; packs whose live share fell below the threshold, or that hold a dead
- *    snapshot root, are rewritten;
+ *    chunk of a kind the caller wants purged (snapshot roots), are rewritten;
  * 3. every pack deletion and every rewrite's new pack is journaled in `gc_journal` before
  *    the backend is touched, so a collector killed at any point leaves either an unindexed
  *    pack to delete or a deletion to finish: `finishJournal` completes both.
@@ -24,11 +24,20 @@ import { buildPack, type PackItem } from './pack-builder.js';
 import { ENTRY_HEADER_BYTES, TABLE_RECORD_BYTES, packKey, payloadOffset, type Codec } from './pack-format.js';
 import { advanceEpoch, leases, isLeaseLive } from './writer-leases.js';
 
-/** Kind byte of snapshot roots (defined by the snapshot layer; a dead one forces a rewrite). */
-const KIND_SNAPSHOT_ROOT = 2;
-
 /** Live share of a pack's bytes below which it is rewritten (default 0.5). */
 export const DEFAULT_REPACK_THRESHOLD = 0.5;
+
+/** How packs are judged in a sweep. */
+export interface PackPolicy {
+  /** Rewrite a pack whose live share of bytes is below this (0..1). */
+  readonly threshold: number;
+  /**
+   * Chunk kinds whose dead copies must not survive in any pack, whatever its live share
+   * (the caller's meaning: the snapshot layer passes its root kind, so an index rebuild
+   * cannot bring back a forgotten snapshot). Kinds are opaque here.
+   */
+  readonly purgeKinds: readonly number[];
+}
 
 /** What a condemnation moved. */
 export interface Condemned {
@@ -88,9 +97,10 @@ export interface SweepPlan {
  * its size, condemned rows and the live writers. `liveFilter`, when given, is an extra SQL
  * condition on chunk rows `c` (a dry run passes "marked" to preview a condemnation).
  */
-export function planPacks(db: Database.Database, threshold: number, liveFilter?: string): { verdicts: PackVerdict[]; blockedPacks: Set<number>; deferredChunks: number } {
+export function planPacks(db: Database.Database, policy: PackPolicy, liveFilter?: string): { verdicts: PackVerdict[]; blockedPacks: Set<number>; deferredChunks: number } {
   const minLive = Math.min(...leases(db).filter((l) => isLeaseLive(l)).map((l) => l.epoch), Number.POSITIVE_INFINITY);
-  const condemned = db.prepare(`SELECT pack_id AS packId, max(epoch) AS maxEpoch, count(*) AS n, sum(kind = ${KIND_SNAPSHOT_ROOT}) AS roots FROM condemned_chunks GROUP BY pack_id`).all() as {
+  const purge = (kind: string) => (policy.purgeKinds.length > 0 ? `${kind} IN (${policy.purgeKinds.map((k) => Math.floor(k)).join(',')})` : '0');
+  const condemned = db.prepare(`SELECT pack_id AS packId, max(epoch) AS maxEpoch, count(*) AS n, sum(${purge('kind')}) AS roots FROM condemned_chunks GROUP BY pack_id`).all() as {
     packId: number;
     maxEpoch: number;
     n: number;
@@ -109,7 +119,7 @@ export function planPacks(db: Database.Database, threshold: number, liveFilter?:
       `SELECT p.pack_id AS packId, p.name, p.size, p.entry_count AS entryCount,
               coalesce(sum(CASE WHEN c.id IS NOT NULL AND ${live} THEN 1 ELSE 0 END), 0) AS liveChunks,
               coalesce(sum(CASE WHEN c.id IS NOT NULL AND ${live} THEN c.stored_length + ${ENTRY_HEADER_BYTES + TABLE_RECORD_BYTES} ELSE 0 END), 0) AS liveBytes,
-              coalesce(sum(CASE WHEN c.id IS NOT NULL AND NOT ${live} AND c.kind = ${KIND_SNAPSHOT_ROOT} THEN 1 ELSE 0 END), 0) AS deadRoots
+              coalesce(sum(CASE WHEN c.id IS NOT NULL AND NOT ${live} AND ${purge('c.kind')} THEN 1 ELSE 0 END), 0) AS deadRoots
        FROM packs p LEFT JOIN chunks c ON c.pack_id = p.pack_id GROUP BY p.pack_id`,
     )
     .all() as { packId: number; name: string; size: number; entryCount: number; liveChunks: number; liveBytes: number; deadRoots: number }[];
@@ -118,7 +128,7 @@ export function planPacks(db: Database.Database, threshold: number, liveFilter?:
     if (blockedPacks.has(r.packId)) continue;
     const base = { packId: r.packId, name: r.name, size: r.size, liveChunks: r.liveChunks, liveBytes: r.liveBytes };
     if (r.liveChunks === 0) verdicts.push({ ...base, action: 'delete' });
-    else if (deadRoots.has(r.packId) || r.deadRoots > 0 || r.liveBytes / r.size < threshold) verdicts.push({ ...base, action: 'rewrite' });
+    else if (deadRoots.has(r.packId) || r.deadRoots > 0 || r.liveBytes / r.size < policy.threshold) verdicts.push({ ...base, action: 'rewrite' });
   }
   return { verdicts, blockedPacks, deferredChunks };
 }
@@ -129,10 +139,10 @@ export function planPacks(db: Database.Database, threshold: number, liveFilter?:
  * dropped, except those of packs to rewrite (they go with the rewrite). The backend is not
  * touched: call `finishJournal` and `rewritePacks` next.
  */
-export function sweepIndex(db: Database.Database, threshold: number): SweepPlan {
+export function sweepIndex(db: Database.Database, policy: PackPolicy): SweepPlan {
   return db
     .transaction((): SweepPlan => {
-      const { verdicts, blockedPacks, deferredChunks } = planPacks(db, threshold);
+      const { verdicts, blockedPacks, deferredChunks } = planPacks(db, policy);
       const deleted = verdicts.filter((v) => v.action === 'delete');
       const rewrite = verdicts.filter((v) => v.action === 'rewrite');
       const journal = db.prepare(`INSERT OR REPLACE INTO gc_journal (pack, action, created_ms) VALUES (?, 'delete', ?)`);

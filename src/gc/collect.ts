@@ -32,9 +32,10 @@ import {
   rewritePacks,
   sweepIndex,
   type Condemned,
+  type PackPolicy,
   type ProgressCallback,
 } from '../cas/index.js';
-import type { Repository } from '../snapshot/index.js';
+import { KIND_SNAPSHOT, type Repository } from '../snapshot/index.js';
 import { acquireMaintenanceLock } from './maintenance-lock.js';
 import { MarkSet } from './mark-set.js';
 
@@ -137,7 +138,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
       };
     }
     await waitForWriters(db, condemned!.epoch, waitMs);
-    const sweep = sweepIndex(db, threshold);
+    const sweep = sweepIndex(db, packPolicy(threshold));
     await finishJournal(db, backend);
     options.onProgress?.({ phase: 'rewrite', done: 0, total: sweep.rewrite.length, unit: 'packs' });
     const rewrite = await rewritePacks(index, backend, sweep.rewrite, repo.chunks.config.packTargetBytes, (done) =>
@@ -178,13 +179,18 @@ function previewCollection(db: import('better-sqlite3').Database, markedPacks: n
   const unref = db
     .prepare(`SELECT count(*) AS n, coalesce(sum(stored_length), 0) AS bytes FROM chunks c WHERE c.pack_id <= ? AND NOT EXISTS (SELECT 1 FROM gcmark.marked m WHERE m.id = c.id)`)
     .get(markedPacks) as { n: number; bytes: number };
-  const { verdicts } = planPacks(db, threshold, `c.pack_id > ${Math.floor(markedPacks)} OR EXISTS (SELECT 1 FROM gcmark.marked m WHERE m.id = c.id)`);
+  const { verdicts } = planPacks(db, packPolicy(threshold), `c.pack_id > ${Math.floor(markedPacks)} OR EXISTS (SELECT 1 FROM gcmark.marked m WHERE m.id = c.id)`);
   return {
     unreferenced: unref.n,
     unreferencedBytes: unref.bytes,
     deleted: verdicts.filter((v) => v.action === 'delete').length,
     rewritten: verdicts.filter((v) => v.action === 'rewrite').length,
   };
+}
+
+/** Dead snapshot roots never stay in a pack: an index and catalog rebuild would revive them. */
+function packPolicy(threshold: number): PackPolicy {
+  return { threshold, purgeKinds: [KIND_SNAPSHOT] };
 }
 
 /** Waits until no live writer predates `epoch`, or `waitMs` passed (then the sweep defers). */
