@@ -8,7 +8,7 @@
  * boundaries. The cache entries for the next capture are collected in `nextCache`.
  */
 import * as fs from 'node:fs';
-import { SourceUnreadableError } from '../errors/index.js';
+import { MemsnapError, SourceUnreadableError } from '../errors/index.js';
 import type { Chunker } from '../chunker/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import { contentRefJson, writeTree, type ContentRef, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
@@ -164,6 +164,8 @@ async function fileContent(node: ScanNode, ctx: MemdirStoreContext): Promise<Con
       ctx.warnings.push(`${node.rel} vanished during the capture and was left out`);
       return undefined;
     }
+    // A failure of the store (a pack write, the index) is the store's, not the source's.
+    if (err instanceof MemsnapError) throw err;
     throw new SourceUnreadableError(node.abs, err);
   }
   ctx.stats.filesRead++;

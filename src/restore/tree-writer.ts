@@ -42,7 +42,6 @@ function mtimeSeconds(mtimeNs: string): number {
   return (Number(us) + 0.5) / 1e6;
 }
 
-/** Writes the content of `content` into the new file `file` with `mode`. */
 /**
  * The mode a restore applies: the recorded permission bits without setuid and setgid (an
  * agent's memory never needs them, and a snapshot may come from elsewhere). Sticky is kept.
@@ -51,14 +50,23 @@ export function safeMode(mode: number): number {
   return mode & 0o1777;
 }
 
+/**
+ * Writes the content of `content` into the new file `file` with `mode`. Chunks that are all
+ * zero bytes are skipped, not written, and the file is extended to its size at the end, so
+ * a sparse file comes back sparse (holes where it had them, as `cp --sparse=auto` does).
+ */
 export async function writeContentFile(repo: Repository, content: ContentRef, file: string, mode: number, durable = false): Promise<void> {
   const fd = fs.openSync(file, 'wx', 0o600);
   try {
     const batch: ContentId[] = [];
+    let position = 0;
     const flush = async (): Promise<void> => {
       for await (const bytes of repo.chunks.getMany(batch)) {
-        let written = 0;
-        while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+        if (!isAllZero(bytes)) {
+          let written = 0;
+          while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written, position + written);
+        }
+        position += bytes.length;
       }
       batch.length = 0;
     };
@@ -67,11 +75,24 @@ export async function writeContentFile(repo: Repository, content: ContentRef, fi
       if (batch.length === 256) await flush();
     }
     await flush();
+    fs.ftruncateSync(fd, position);
     if (durable) fs.fsyncSync(fd);
     fs.fchmodSync(fd, safeMode(mode));
   } finally {
     fs.closeSync(fd);
   }
+}
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+/** Whether every byte of `bytes` is zero (memcmp against a zero page, in 1 MiB steps). */
+function isAllZero(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < b.length; at += ZEROS.length) {
+    const part = b.subarray(at, Math.min(b.length, at + ZEROS.length));
+    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
+  }
+  return true;
 }
 
 /**
