@@ -66,10 +66,11 @@ export async function readTree(objects: ObjectReader, id: ContentId): Promise<Tr
   if (!Array.isArray(raw)) throw new CorruptChunkError(id, '-', 0, 'tree without entries');
   let previous = '';
   return raw.map((value: unknown, i: number) => {
-    const e = value as Record<string, unknown>;
     const bad = (why: string): never => {
       throw new CorruptChunkError(id, '-', 0, `tree entry ${i}: ${why}`);
     };
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('not an object');
+    const e = value as Record<string, unknown>;
     const name = typeof e['name'] === 'string' ? e['name'] : bad('no name');
     if (!isSafeName(name)) bad(`unsafe name ${JSON.stringify(name)}`);
     if (i > 0 && !(previous < name)) bad('entries not sorted or duplicated');
