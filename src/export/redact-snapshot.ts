@@ -2,7 +2,8 @@
  * Redacting a snapshot: rewrite one snapshot of a source repository under redaction rules
  * into a target repository, as a new snapshot with its own id.
  *
- * The new root keeps the agent, time, kind and tags, masks the message, redacts runtime
+ * The new root keeps the agent, time, kind and tags (less any tag holding a pattern match:
+ * a tag cannot hold the marker), masks the message, redacts runtime
  * state and fields, rewrites the trees (tree-redaction.ts), recomputes the totals, has no
  * parent by default (the redacted snapshot is not part of the source's history), and
  * records `redaction: { original, rules }`: the source snapshot's id and the rules hash,
@@ -48,6 +49,8 @@ export interface RedactionReport extends Omit<TreeRedactionCounts, 'matches'> {
   readonly stateKeysDropped: string[];
   /** Field key paths dropped. */
   readonly fieldsDropped: string[];
+  /** Tags left out because they hold a pattern match (with `applyPatternsTo.message`). */
+  readonly tagsDropped: string[];
   /** Pattern matches replaced everywhere (files, symlinks, databases, state, fields, message). */
   readonly matchesMasked: number;
   /** Whether the recorded git state (HEAD, branch) was left out (`.git` entries left out: `gitDropped`). */
@@ -71,6 +74,9 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
   const rulesHash = redactionRulesHash(parsed);
   const plan = new RedactionPlan(parsed);
   const original = await source.readSnapshot(snapshot);
+  if (source === target || (target.chunks.backend.location.startsWith('file:') && source.chunks.backend.location === target.chunks.backend.location)) {
+    throw new InvalidArgumentError('redaction must write into another store than the one it reads (the source keeps everything the rules remove); use a fresh store', { location: target.chunks.backend.location });
+  }
   await assertTargetRedactedOnly(target);
   const parent = options.parent ?? null;
   if (parent !== null && !(target.chunks.has(parent) && (await target.readSnapshot(parent)).redaction)) {
@@ -96,6 +102,8 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
     const state = redactJsonRecord(original.sources.state, parsed.dropStateKeys, plan.maskerFor('state'));
     const fields = redactJsonRecord(original.sources.fields, parsed.dropFields, plan.maskerFor('fields'));
     const message = plan.maskerFor('message')?.maskString(original.message) ?? { value: original.message, matches: 0 };
+    // A tag cannot hold the marker (tags are letters, digits and ._:-): a tag with a match is dropped.
+    const tagsDropped = original.tags.filter((t) => plan.maskerFor('message')?.test(t));
     const warnings = plan.assertRulesMatched();
     const keepGit = parsed.git === 'keep' && git !== undefined;
     if (parsed.git === 'keep' && (git !== undefined || ctx.counts.gitDropped.length > 0)) {
@@ -112,7 +120,7 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
       parent,
       timeMs: original.timeMs,
       kind: original.kind,
-      tags: original.tags,
+      tags: original.tags.filter((t) => !tagsDropped.includes(t)),
       message: message.value,
       sources,
       totals: { ...ctx.totals },
@@ -130,6 +138,7 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
       externalDatabasesDropped: external.dropped,
       stateKeysDropped: state.dropped,
       fieldsDropped: fields.dropped,
+      tagsDropped,
       matchesMasked: matches + state.matches + fields.matches + message.matches,
       gitStateDropped: git !== undefined && !keepGit,
       totals: redacted.totals,

@@ -23,12 +23,14 @@ import type { ContentId } from '../../src/hash/index.js';
 import { contentChunks, Repository, walkReachable, type ContentRef, type TreeEntry } from '../../src/snapshot/index.js';
 import { createAgentFixture, git, type AgentFixture } from '../helpers/agent-fixture.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { createMemoryStore } from '../helpers/memory-store.js';
+import { textLikeBytes } from '../helpers/seeded-random.js';
 
 const TOKEN = 'SECRET-TOKEN-1234';
 /** Every planted secret; none may survive redaction. */
-const SECRETS = [TOKEN, 'SECRET-LINK-77', 'DROPPATH-QQQ-4242', 'DROPTABLE-QQQ-4242', 'FREEPAGE-QQQ-4242', 'OWNER-QQQ-4242', 'GITSECRET-QQQ-4242', 'DROPSTATE-QQQ-4242', 'DROPFIELD-QQQ-4242'];
+const SECRETS = [TOKEN, 'SECRET-LINK-77', 'SECRET-TAG-99', 'SECRET-BIG-31337', 'DROPPATH-QQQ-4242', 'DROPTABLE-QQQ-4242', 'FREEPAGE-QQQ-4242', 'OWNER-QQQ-4242', 'GITSECRET-QQQ-4242', 'DROPSTATE-QQQ-4242', 'DROPFIELD-QQQ-4242'];
 /** Content that no rule removes and that must survive. */
-const KEEP = ['echo remember', 'not a secret, keep this line', 'transcript-0.jsonl'];
+const KEEP = ['echo remember', 'not a secret, keep this line', 'transcript-0.jsonl', 'nightly'];
 
 const RULES_TEXT = JSON.stringify({
   version: 1,
@@ -56,6 +58,10 @@ async function captureWithSecrets(root: string): Promise<Source> {
   const { dir } = fx;
   fs.appendFileSync(path.join(dir, 'notes', 'pinned.md'), `\nnot a secret, keep this line\napi key: ${TOKEN} (rotate)\n`);
   fs.writeFileSync(path.join(dir, 'private', 'keys.txt'), 'DROPPATH-QQQ-4242\n');
+  // Large enough for a list of chunks (list nodes), masked in the middle and at the end; and one unmasked.
+  const big = Buffer.from(textLikeBytes(5, 300_000));
+  fs.writeFileSync(path.join(dir, 'notes', 'big.md'), Buffer.concat([big.subarray(0, 150_000), Buffer.from(' SECRET-BIG-31337 '), big.subarray(150_000), Buffer.from('SECRET-BIG-31337')]));
+  fs.writeFileSync(path.join(dir, 'notes', 'big-plain.md'), textLikeBytes(6, 300_000));
   fs.symlinkSync('vault/SECRET-LINK-77', path.join(dir, 'secret-link'));
   // Git history: the secret was committed and removed again; only .git still has it.
   fs.writeFileSync(path.join(dir, 'leak.txt'), 'GITSECRET-QQQ-4242\n');
@@ -82,7 +88,7 @@ async function captureWithSecrets(root: string): Promise<Source> {
   repo.catalog.saveField('agent', 'apiKey', 'DROPFIELD-QQQ-4242');
   repo.catalog.saveField('agent', 'profile', { bio: `token ${TOKEN} in a field` });
   const stateProviders = [new JsonFileStateProvider('cursor', fx.stateFiles.cursor), new JsonFileStateProvider('dream', fx.stateFiles.dream)];
-  const id = (await captureAgent(repo, { dir, stateProviders, message: `captured with ${TOKEN}`, tags: ['nightly'] })).snapshot.id;
+  const id = (await captureAgent(repo, { dir, stateProviders, message: `captured with ${TOKEN}`, tags: ['nightly', 'SECRET-TAG-99'] })).snapshot.id;
   return { root, fx, storeDir, repo, id };
 }
 
@@ -215,7 +221,10 @@ describe('redactSnapshot', () => {
     expect(s.redaction).toEqual({ original: src.id, rules: redactionRulesHash(rules) });
     expect(report.rulesHash).toBe(redactionRulesHash(rules));
     expect(s.parent).toBeNull();
-    expect([s.agent, s.timeMs, s.kind, s.tags]).toEqual([original.agent, original.timeMs, original.kind, original.tags]);
+    expect([s.agent, s.timeMs, s.kind]).toEqual([original.agent, original.timeMs, original.kind]);
+    expect(original.tags).toEqual(['SECRET-TAG-99', 'nightly']);
+    expect(s.tags).toEqual(['nightly']);
+    expect(report.tagsDropped).toEqual(['SECRET-TAG-99']);
     expect(s.message).toBe('captured with [REDACTED]');
     expect(target.catalog.head('agent')).toBe(report.id);
     expect(target.catalog.get(report.id)?.message).toBe('captured with [REDACTED]');
@@ -282,13 +291,13 @@ describe('redactSnapshot', () => {
       externalDatabasesDropped: [],
       warnings: [],
     });
-    expect(report.filesMasked).toEqual(['notes/pinned.md']);
-    // note, link, memory row, state, field, message
-    expect(report.matchesMasked).toBe(6);
+    expect(report.filesMasked).toEqual(['notes/big.md', 'notes/pinned.md']);
+    // big note (2), note, link, memory row, state, field, message
+    expect(report.matchesMasked).toBe(8);
   });
 
   it('gives the same id for the same snapshot and rules, however the rules file is written', async () => {
-    const again = await Repository.init(makeTempDir('memsnap-redact-again-'), { durable: false });
+    const again = await Repository.init(fs.mkdtempSync(path.join(src.root, 'again-')), { durable: false });
     try {
       const reordered = parseRedactionRules(`{ "dropFields": ["apiKey"], "dropStateKeys": ["dream/apiKey"],
         "databases": ${JSON.stringify(JSON.parse(RULES_TEXT).databases, null, 2)},
@@ -299,8 +308,42 @@ describe('redactSnapshot', () => {
     }
   });
 
-  it('refuses a target that holds an unredacted snapshot', async () => {
-    await expect(redactSnapshot(src.repo, src.id, rules, src.repo)).rejects.toThrow(/holds snapshot .* which is not redacted; redact into a fresh store/);
+  it('masks and copies large files through list nodes', async () => {
+    const s = await target.readSnapshot(report.id);
+    const all = new Map(await entries(target, s.sources.memdir.tree, ''));
+    const originalAll = new Map(await entries(src.repo, (await src.repo.readSnapshot(src.id)).sources.memdir.tree, ''));
+    const plain = all.get('notes/big-plain.md')!.content!;
+    expect(plain.list).toBeDefined();
+    expect(plain).toEqual(originalAll.get('notes/big-plain.md')!.content); // copied chunk by chunk: the same reference
+    const masked = all.get('notes/big.md')!.content!;
+    expect(masked.list).toBeDefined();
+    const text = (await read(target, masked)).toString('latin1');
+    const expected = (await read(src.repo, originalAll.get('notes/big.md')!.content!)).toString('latin1').replaceAll('SECRET-BIG-31337', '[REDACTED]');
+    expect(text).toBe(expected);
+  });
+
+  it('gives the same id in an in-memory target', async () => {
+    const { store } = await createMemoryStore();
+    const memory = new Repository(store);
+    try {
+      expect((await redactSnapshot(src.repo, src.id, rules, memory)).id).toBe(report.id);
+      const bytes: Buffer[] = [];
+      for (const p of store.index.packs()) for (const loc of store.index.chunksInPack(p.name)) bytes.push(Buffer.from(await memory.getChunk(loc.id)));
+      expect(found(bytes, SECRETS)).toEqual([]);
+    } finally {
+      await memory.close();
+    }
+  });
+
+  it('refuses to write into the source store, or into a store holding an unredacted snapshot', async () => {
+    await expect(redactSnapshot(src.repo, src.id, rules, src.repo)).rejects.toThrow(/another store than the one it reads/);
+    const dirty = await Repository.init(fs.mkdtempSync(path.join(src.root, 'dirty-')), { durable: false });
+    try {
+      await captureAgent(dirty, { dir: path.join(src.fx.dir, 'bin'), agent: 'other' });
+      await expect(redactSnapshot(src.repo, src.id, rules, dirty)).rejects.toThrow(/holds snapshot .* which is not redacted; redact into a fresh store/);
+    } finally {
+      await dirty.close();
+    }
   });
 });
 
@@ -318,7 +361,7 @@ describe('redactSnapshot rules that cannot be met', () => {
   });
 
   async function attempt(rules: unknown): Promise<RedactionReport> {
-    const target = await Repository.init(makeTempDir('memsnap-redact-t-'), { durable: false });
+    const target = await Repository.init(fs.mkdtempSync(path.join(root, 'target-')), { durable: false });
     try {
       return await redactSnapshot(src.repo, src.id, parseRedactionRules(rules), target);
     } finally {
