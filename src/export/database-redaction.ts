@@ -11,7 +11,8 @@
  *
  * Refused with `InvalidArgumentError` (nothing is written): nulling a NOT NULL column,
  * masking that breaks a UNIQUE or CHECK constraint, a column rule on a generated column,
- * and masking a database that keeps a virtual table (an FTS index keeps its text in shadow
+ * a pattern match in the schema (names, view or trigger text, defaults) that dropping did
+ * not remove, and masking a database that keeps a virtual table (an FTS index keeps its text in shadow
  * tables in its own encoding, which masking cannot reach): drop such tables instead.
  */
 import Database from 'better-sqlite3';
@@ -139,12 +140,23 @@ function applyRules(db: Database.Database, what: DatabaseRedaction, label: strin
       columnsMasked.push(where);
     }
   }
+  if (what.masker?.active) assertSchemaClean(db, what.masker, label);
   const matches = what.masker?.active ? maskPatterns(db, what.masker, label, run) : 0;
   // ANALYZE's stat3/stat4 tables keep sample index keys (copies of column values).
   for (const stat of ['sqlite_stat3', 'sqlite_stat4']) {
     if (db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(stat)) run(`DELETE FROM ${stat}`, `clearing ${stat}`);
   }
   return { tablesDropped, columnsNulled, columnsMasked, matches, tablesFound, columnsFound };
+}
+
+/** The schema (names, view and trigger bodies, defaults) cannot be masked without breaking the database: a match in it is refused. */
+function assertSchemaClean(db: Database.Database, masker: TextMasker, label: string): void {
+  const rows = db.prepare(`SELECT type, name, tbl_name, sql FROM sqlite_schema`).all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
+  for (const r of rows) {
+    if (masker.test(r.name) || (r.sql !== null && masker.test(r.sql))) {
+      throw new InvalidArgumentError(`database ${label}: the schema of ${r.type} ${r.name} holds a match of maskPatterns, and a schema cannot be masked; ${r.type === 'table' ? 'drop the table with dropTables' : r.type === 'index' || r.type === 'trigger' ? `drop its table ${r.tbl_name} with dropTables` : `remove the ${r.type} at the source`}, or leave this database out of applyPatternsTo.databases`, { path: label, [r.type]: r.name });
+    }
+  }
 }
 
 function columnsOf(db: Database.Database, table: string): { name: string; hidden: number }[] {

@@ -100,7 +100,7 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
     const memdirTree = await redactTree(ctx, original.sources.memdir.tree, '');
     const external = await redactExternal(ctx, original.sources.databases);
     const state = redactJsonRecord(original.sources.state, parsed.dropStateKeys, plan.maskerFor('state'));
-    const fields = redactJsonRecord(original.sources.fields, parsed.dropFields, plan.maskerFor('fields'));
+    const fields = redactJsonRecord(original.sources.fields, parsed.dropFields, plan.maskerFor('fields'), 'dropFields');
     const message = plan.maskerFor('message')?.maskString(original.message) ?? { value: original.message, matches: 0 };
     // A tag cannot hold the marker (tags are letters, digits and ._:-): a tag with a match is dropped.
     const tagsDropped = original.tags.filter((t) => plan.maskerFor('message')?.test(t));

@@ -3,7 +3,8 @@
  * target's chunk writer.
  *
  * Entries matched by `dropPaths` (and `.git` entries, unless the rules keep git) are left
- * out, with everything below them. Content no rule touches is copied chunk by chunk (every
+ * out, with everything below them; a name holding a pattern match is refused (names are
+ * never masked). Content no rule touches is copied chunk by chunk (every
  * chunk verified as it is read from the source); a text file with pattern matches is
  * re-chunked with the target's file chunker; a database any rule touches is redacted in
  * memory and stored with the target's page chunker; symlink targets are masked. Modes and
@@ -77,6 +78,10 @@ export async function redactTree(ctx: TreeRedactionContext, id: ContentId, relPa
     if (ctx.plan.dropsPath(child)) {
       ctx.counts.pathsDropped.push(child);
       continue;
+    }
+    // A name cannot be masked (renaming would change what restores where): refuse a match.
+    if (ctx.plan.masker.active && !insideGit(relPath) && ctx.plan.masker.test(entry.name)) {
+      throw new InvalidArgumentError(`the name of ${child} holds a match of maskPatterns, and names are never masked; leave it out with dropPaths`, { path: child });
     }
     out.push(await redactEntry(ctx, entry, child));
   }

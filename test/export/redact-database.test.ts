@@ -96,6 +96,15 @@ describe('redactDatabaseImage', () => {
     expect(() => redactDatabaseImage(img, rules({ columns: [{ table: 'g', column: 'b', action: 'mask' }] }), 'g.db')).toThrow(InvalidArgumentError);
   });
 
+  it('refuses a pattern match in the schema that no dropped table removes', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE t (x TEXT DEFAULT 'SECRET-DEFAULT-1'); CREATE TABLE u (y TEXT); CREATE VIEW v AS SELECT 'SECRET-VIEW-2' AS z`);
+    const img = db.serialize();
+    db.close();
+    expect(() => redactDatabaseImage(img, rules({ masker }), 's.db')).toThrow(/database s\.db: the schema of table t holds a match of maskPatterns.*drop the table with dropTables/);
+    expect(() => redactDatabaseImage(img, rules({ dropTables: ['t'], masker }), 's.db')).toThrow(/the schema of view v .*remove the view at the source/);
+  });
+
   it('refuses masking patterns in a database with a virtual (FTS) table, but drops one on request', () => {
     const db = new Database(':memory:');
     db.exec(`CREATE VIRTUAL TABLE docs USING fts5(body); INSERT INTO docs VALUES ('SECRET-FTS-1 text'); CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('ok')`);

@@ -144,4 +144,11 @@ describe('redactJsonRecord', () => {
     expect(record.cursor.token).toBe('t1');
     expect(redactJsonRecord(record, ['dream'], undefined).value).toEqual({ cursor: record.cursor, other: record.other });
   });
+
+  it('refuses a key holding a pattern match unless it is dropped', () => {
+    const masker = new TextMasker(['SECRET-[A-Z]+-\\d+'], '[REDACTED]');
+    const leaky = { cursor: { list: [{ 'SECRET-KEY-1': 1 }] } };
+    expect(() => redactJsonRecord(leaky, [], masker, 'dropFields')).toThrow(/the key cursor\/list\/0\/SECRET-KEY-1 holds a match of maskPatterns.*dropFields/);
+    expect(redactJsonRecord(leaky, ['cursor/list'], masker).value).toEqual({ cursor: {} });
+  });
 });

@@ -387,6 +387,24 @@ describe('redactSnapshot rules that cannot be met', () => {
     await expect(attempt({ version: 1, databases: [{ path: 'memory.db', columns: [{ table: 'memories', column: 'contnet', action: 'mask' }] }] })).rejects.toThrow(/databases\[0\]\.columns\[0\] names column memories\.contnet/);
   });
 
+  it('refuses a file name holding a pattern match, unless it is dropped', async () => {
+    const dir = path.join(root, 'named');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'sub', 'SECRET-NAME-5.txt'), 'x');
+    const store = await Repository.init(fs.mkdtempSync(path.join(root, 'named-store-')), { durable: false });
+    const target = await Repository.init(fs.mkdtempSync(path.join(root, 'named-target-')), { durable: false });
+    try {
+      const named = (await captureAgent(store, { dir, agent: 'named' })).snapshot.id;
+      const patterns = { version: 1, maskPatterns: ['SECRET-[A-Z]+-\\d+'] };
+      await expect(redactSnapshot(store, named, parseRedactionRules(patterns), target)).rejects.toThrow(/the name of sub\/SECRET-NAME-5\.txt holds a match of maskPatterns.*dropPaths/);
+      const r = await redactSnapshot(store, named, parseRedactionRules({ ...patterns, dropPaths: ['SECRET-*'] }), target);
+      expect(r.pathsDropped).toEqual(['sub/SECRET-NAME-5.txt']);
+    } finally {
+      await store.close();
+      await target.close();
+    }
+  });
+
   it('warns about a database rule whose path matched nothing', async () => {
     const r = await attempt({ version: 1, databases: [{ path: 'nope/*.db', dropTables: ['x'] }] });
     expect(r.warnings).toEqual(['redaction rule databases[0] (path "nope/*.db") matched no database in this snapshot']);
