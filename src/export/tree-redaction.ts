@@ -23,6 +23,8 @@ import { GIT_ENTRY, type RedactionPlan } from './redaction-plan.js';
 export interface TreeRedactionCounts {
   /** Entries left out by `dropPaths` (a directory counts once, with everything below it). */
   readonly pathsDropped: string[];
+  /** Files, databases and symlinks left out by `dropPaths`, counting those inside dropped directories. */
+  filesDropped: number;
   /** `.git` entries left out. */
   readonly gitDropped: string[];
   /** Regular files whose content was masked. */
@@ -56,7 +58,7 @@ export interface TreeRedactionContext {
 
 /** A new, empty counts record. */
 export function emptyTreeRedactionCounts(): TreeRedactionCounts {
-  return { pathsDropped: [], gitDropped: [], filesMasked: [], symlinksMasked: [], databasesRedacted: [], tablesDropped: [], columnsNulled: [], columnsMasked: [], matches: 0 };
+  return { pathsDropped: [], filesDropped: 0, gitDropped: [], filesMasked: [], symlinksMasked: [], databasesRedacted: [], tablesDropped: [], columnsNulled: [], columnsMasked: [], matches: 0 };
 }
 
 /**
@@ -77,6 +79,7 @@ export async function redactTree(ctx: TreeRedactionContext, id: ContentId, relPa
     }
     if (ctx.plan.dropsPath(child)) {
       ctx.counts.pathsDropped.push(child);
+      ctx.counts.filesDropped += await countLeaves(ctx, entry);
       continue;
     }
     // A name cannot be masked (renaming would change what restores where): refuse a match.
@@ -86,6 +89,14 @@ export async function redactTree(ctx: TreeRedactionContext, id: ContentId, relPa
     out.push(await redactEntry(ctx, entry, child));
   }
   return writeTree(ctx.writer, out);
+}
+
+/** Files, databases and symlinks at or below `entry` (trees are read; contents are not). */
+async function countLeaves(ctx: TreeRedactionContext, entry: TreeEntry): Promise<number> {
+  if (entry.kind !== 'dir') return 1;
+  let n = 0;
+  for (const child of await ctx.source.readTree(entry.tree!)) n += await countLeaves(ctx, child);
+  return n;
 }
 
 /** Whether `relPath` lies inside a kept `.git` (its files are never masked: that would corrupt the repository). */

@@ -279,6 +279,7 @@ describe('redactSnapshot', () => {
     expect(report).toMatchObject({
       original: src.id,
       pathsDropped: ['private'],
+      filesDropped: 1,
       gitDropped: ['.git'],
       gitStateDropped: true,
       symlinksMasked: ['secret-link'],
