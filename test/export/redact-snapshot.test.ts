@@ -21,7 +21,8 @@ import { InvalidArgumentError } from '../../src/errors/index.js';
 import { parseRedactionRules, redactionRulesHash, redactSnapshot, type RedactionReport, type RedactionRules } from '../../src/export/index.js';
 import type { ContentId } from '../../src/hash/index.js';
 import { contentChunks, Repository, walkReachable, type ContentRef, type TreeEntry } from '../../src/snapshot/index.js';
-import { createAgentFixture, git, type AgentFixture } from '../helpers/agent-fixture.js';
+import { restoreSnapshot } from '../../src/restore/index.js';
+import { createAgentFixture, git, integrityCheck, mutateAgent, type AgentFixture } from '../helpers/agent-fixture.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { createMemoryStore } from '../helpers/memory-store.js';
 import { textLikeBytes } from '../helpers/seeded-random.js';
@@ -321,6 +322,38 @@ describe('redactSnapshot', () => {
     const text = (await read(target, masked)).toString('latin1');
     const expected = (await read(src.repo, originalAll.get('notes/big.md')!.content!)).toString('latin1').replaceAll('SECRET-BIG-31337', '[REDACTED]');
     expect(text).toBe(expected);
+  });
+
+  it('restores: a sound agent directory without what the rules removed', async () => {
+    const dir = path.join(src.root, 'restored');
+    await restoreSnapshot(target, { snapshot: report.id, target: dir });
+    expect(fs.existsSync(path.join(dir, 'private'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, '.git'))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'notes', 'pinned.md'), 'utf8')).toMatch(/not a secret, keep this line\napi key: \[REDACTED\] \(rotate\)\n$/);
+    expect(fs.readlinkSync(path.join(dir, 'secret-link'))).toBe('vault/[REDACTED]');
+    for (const db of Object.values(src.fx.databases)) expect(integrityCheck(path.join(dir, db)), db).toBe('ok');
+    const mem = new Database(path.join(dir, src.fx.databases.wal), { readonly: true });
+    expect(mem.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(mem.prepare('SELECT count(*) FROM memories').pluck().get()).toBe(120);
+    mem.close();
+  });
+
+  it('chains redacted snapshots on request (redacted history), only to redacted parents', async () => {
+    mutateAgent(src.fx, 5);
+    const next = (await captureAgent(src.repo, { dir: src.fx.dir, stateProviders: [] })).snapshot.id;
+    const chain = await Repository.init(fs.mkdtempSync(path.join(src.root, 'chain-')), { durable: false });
+    try {
+      const first = await redactSnapshot(src.repo, src.id, rules, chain);
+      await expect(redactSnapshot(src.repo, next, rules, chain, { parent: src.id })).rejects.toThrow(/is not a redacted snapshot in the target store/);
+      const second = await redactSnapshot(src.repo, next, rules, chain, { parent: first.id });
+      expect((await chain.readSnapshot(second.id)).parent).toBe(first.id);
+      expect((await chain.readSnapshot(second.id)).redaction?.original).toBe(next);
+      expect(chain.catalog.get(second.id)?.seq).toBe(2);
+      expect(chain.catalog.head('agent')).toBe(second.id);
+      expect(found([...(await storeBytes(chain.chunks.backend.location.slice(5), chain)), ...(await contents(chain))], SECRETS)).toEqual([]);
+    } finally {
+      await chain.close();
+    }
   });
 
   it('gives the same id in an in-memory target', async () => {
