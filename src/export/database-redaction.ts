@@ -3,7 +3,8 @@
  *
  * The image is opened from its bytes (better-sqlite3 deserialize), tables are dropped,
  * columns nulled or masked, and pattern matches in TEXT values masked (through a JS function
- * registered with SQLite). Then, with `secure_delete` on, `VACUUM` rebuilds the whole
+ * registered with SQLite), with triggers set aside meanwhile (one copying OLD values into an
+ * audit table would otherwise carry what is being removed) and foreign keys off. Then, with `secure_delete` on, `VACUUM` rebuilds the whole
  * database: the result has no free pages, no freelist, no WAL, and every unused byte of
  * every page is zero, so no deleted row, dropped table or old value survives anywhere in
  * the image, including rows deleted before the capture. The result must pass
@@ -119,6 +120,10 @@ function applyRules(db: Database.Database, what: DatabaseRedaction, label: strin
     run(`DROP TABLE ${quote(t.name)}`, `dropping table ${t.name}`);
     tablesDropped.push(t.name);
   }
+  // Triggers must not run while values are rewritten: one that copies OLD values into another
+  // table (an audit log) would carry the very values being removed. Set aside, put back after.
+  const triggers = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY rowid`).all() as { name: string; sql: string }[];
+  for (const t of triggers) run(`DROP TRIGGER ${quote(t.name)}`, `setting trigger ${t.name} aside`);
   const after = tables(db);
   for (const c of what.columns) {
     const t = after.find((x) => x.name.toLowerCase() === c.table.toLowerCase() && (x.type === 'table' || x.type === 'virtual'));
@@ -142,6 +147,7 @@ function applyRules(db: Database.Database, what: DatabaseRedaction, label: strin
   }
   if (what.masker?.active) assertSchemaClean(db, what.masker, label);
   const matches = what.masker?.active ? maskPatterns(db, what.masker, label, run) : 0;
+  for (const t of triggers) run(t.sql, `restoring trigger ${t.name}`);
   // ANALYZE's stat3/stat4 tables keep sample index keys (copies of column values).
   for (const stat of ['sqlite_stat3', 'sqlite_stat4']) {
     if (db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(stat)) run(`DELETE FROM ${stat}`, `clearing ${stat}`);

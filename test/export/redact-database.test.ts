@@ -96,6 +96,24 @@ describe('redactDatabaseImage', () => {
     expect(() => redactDatabaseImage(img, rules({ columns: [{ table: 'g', column: 'b', action: 'mask' }] }), 'g.db')).toThrow(InvalidArgumentError);
   });
 
+  it('does not let triggers copy old values while they are rewritten, and keeps the triggers', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE audit (old TEXT);
+      CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, owner TEXT);
+      CREATE TRIGGER notes_audit AFTER UPDATE ON notes BEGIN INSERT INTO audit VALUES (old.body || ' / ' || coalesce(old.owner, '-')); END;
+      INSERT INTO notes (body, owner) VALUES ('has SECRET-TRIG-1 inside', 'OWNER-TRIG-2'), ('plain', 'someone')`);
+    const img = db.serialize();
+    db.close();
+    const r = redactDatabaseImage(img, rules({ columns: [{ table: 'notes', column: 'owner', action: 'null' }], masker }), 't.db');
+    expect(r.image.includes('SECRET-TRIG')).toBe(false);
+    expect(r.image.includes('OWNER-TRIG')).toBe(false);
+    const out = open(r.image);
+    expect(out.prepare('SELECT count(*) FROM audit').pluck().get()).toBe(0);
+    out.exec(`UPDATE notes SET body = 'x' WHERE id = 2`);
+    expect(out.prepare('SELECT old FROM audit').pluck().all()).toEqual(['plain / -']);
+    out.close();
+  });
+
   it('refuses a pattern match in the schema that no dropped table removes', () => {
     const db = new Database(':memory:');
     db.exec(`CREATE TABLE t (x TEXT DEFAULT 'SECRET-DEFAULT-1'); CREATE TABLE u (y TEXT); CREATE VIEW v AS SELECT 'SECRET-VIEW-2' AS z`);
