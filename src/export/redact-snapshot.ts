@@ -74,18 +74,9 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
   const rulesHash = redactionRulesHash(parsed);
   const plan = new RedactionPlan(parsed);
   const original = await source.readSnapshot(snapshot);
-  if (source === target || (target.chunks.backend.location.startsWith('file:') && source.chunks.backend.location === target.chunks.backend.location)) {
-    throw new InvalidArgumentError('redaction must write into another store than the one it reads (the source keeps everything the rules remove); use a fresh store', { location: target.chunks.backend.location });
-  }
-  await assertTargetRedactedOnly(target);
   const parent = options.parent ?? null;
-  if (parent !== null && !(target.chunks.has(parent) && (await target.readSnapshot(parent)).redaction)) {
-    throw new InvalidArgumentError(`parent ${parent.slice(0, 12)} is not a redacted snapshot in the target store`, { parent });
-  }
+  await assertCanRedact(source, snapshot, original, parsed, target, parent);
   const git = original.sources.memdir.git;
-  if (git && parsed.git === 'refuse') {
-    throw new InvalidArgumentError(`snapshot ${snapshot.slice(0, 12)} was captured from a git repository, and the redaction rules say "git": "refuse"; use "git": "drop" to leave git history out`, { snapshot });
-  }
   const writer = target.chunks.createWriter();
   try {
     const ctx: TreeRedactionContext = {
@@ -106,7 +97,7 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
     const tagsDropped = original.tags.filter((t) => plan.maskerFor('message')?.test(t));
     const warnings = plan.assertRulesMatched();
     const keepGit = parsed.git === 'keep' && git !== undefined;
-    if (parsed.git === 'keep' && (git !== undefined || ctx.counts.gitDropped.length > 0)) {
+    if (parsed.git === 'keep' && (git !== undefined || ctx.counts.gitKept.length > 0)) {
       warnings.push('git history was kept ("git": "keep"): objects under .git may still hold content the other rules removed');
     }
     const sources: SnapshotSources = {
@@ -146,6 +137,21 @@ export async function redactSnapshot(source: Repository, snapshot: ContentId, ru
     };
   } finally {
     writer.release();
+  }
+}
+
+/** Everything that must hold before anything is written. */
+async function assertCanRedact(source: Repository, snapshot: ContentId, original: Snapshot, rules: RedactionRules, target: Repository, parent: ContentId | null): Promise<void> {
+  const location = target.chunks.backend.location;
+  if (source === target || (location.startsWith('file:') && source.chunks.backend.location === location)) {
+    throw new InvalidArgumentError('redaction must write into another store than the one it reads (the source keeps everything the rules remove); use a fresh store', { location });
+  }
+  await assertTargetRedactedOnly(target);
+  if (parent !== null && !(target.chunks.has(parent) && (await target.readSnapshot(parent)).redaction)) {
+    throw new InvalidArgumentError(`parent ${parent.slice(0, 12)} is not a redacted snapshot in the target store`, { parent });
+  }
+  if (original.sources.memdir.git && rules.git === 'refuse') {
+    throw new InvalidArgumentError(`snapshot ${snapshot.slice(0, 12)} was captured from a git repository, and the redaction rules say "git": "refuse"; use "git": "drop" to leave git history out`, { snapshot });
   }
 }
 

@@ -27,6 +27,8 @@ export interface TreeRedactionCounts {
   filesDropped: number;
   /** `.git` entries left out. */
   readonly gitDropped: string[];
+  /** `.git` entries kept (`"git": "keep"`). */
+  readonly gitKept: string[];
   /** Regular files whose content was masked. */
   readonly filesMasked: string[];
   /** Symlinks whose target was masked. */
@@ -58,7 +60,7 @@ export interface TreeRedactionContext {
 
 /** A new, empty counts record. */
 export function emptyTreeRedactionCounts(): TreeRedactionCounts {
-  return { pathsDropped: [], filesDropped: 0, gitDropped: [], filesMasked: [], symlinksMasked: [], databasesRedacted: [], tablesDropped: [], columnsNulled: [], columnsMasked: [], matches: 0 };
+  return { pathsDropped: [], filesDropped: 0, gitDropped: [], gitKept: [], filesMasked: [], symlinksMasked: [], databasesRedacted: [], tablesDropped: [], columnsNulled: [], columnsMasked: [], matches: 0 };
 }
 
 /**
@@ -70,7 +72,8 @@ export async function redactTree(ctx: TreeRedactionContext, id: ContentId, relPa
   const out: TreeEntry[] = [];
   for (const entry of await ctx.source.readTree(id)) {
     const child = relPath === '' ? entry.name : `${relPath}/${entry.name}`;
-    if (entry.name === GIT_ENTRY && ctx.plan.rules.git !== 'keep') {
+    if (entry.name === GIT_ENTRY && ctx.plan.rules.git === 'keep') ctx.counts.gitKept.push(child);
+    else if (entry.name === GIT_ENTRY) {
       if (ctx.plan.rules.git === 'refuse') {
         throw new InvalidArgumentError(`the snapshot holds git metadata at ${child}, and the redaction rules say "git": "refuse" (git history may hold what the rules remove); use "git": "drop" to leave it out`, { path: child });
       }

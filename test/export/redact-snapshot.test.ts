@@ -282,6 +282,7 @@ describe('redactSnapshot', () => {
       pathsDropped: ['private'],
       filesDropped: 1,
       gitDropped: ['.git'],
+      gitKept: [],
       gitStateDropped: true,
       symlinksMasked: ['secret-link'],
       databasesRedacted: ['kb/archive.sqlite', 'kb/concepts.db', 'memory.db'],
@@ -410,6 +411,7 @@ describe('redactSnapshot rules that cannot be met', () => {
   it('keeps git history only when asked, with a warning', async () => {
     const r = await attempt({ version: 1, git: 'keep', dropPaths: ['private'] });
     expect(r.gitDropped).toEqual([]);
+    expect(r.gitKept).toEqual(['.git']);
     expect(r.gitStateDropped).toBe(false);
     expect(r.warnings.join('\n')).toMatch(/git history was kept/);
   });
