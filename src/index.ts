@@ -10,3 +10,4 @@ export * from './capture/index.js';
 export * from './restore/index.js';
 export * from './inspect/index.js';
 export * from './gc/index.js';
+export * from './export/index.js';

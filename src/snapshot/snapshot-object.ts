@@ -53,6 +53,17 @@ export interface SnapshotTotals {
   readonly bytes: number;
 }
 
+/**
+ * What a redacted snapshot records about its making: the snapshot it was redacted from and
+ * the hash of the rules applied (never the redacted content itself).
+ */
+export interface RedactionRecord {
+  /** Id of the source snapshot. */
+  readonly original: ContentId;
+  /** BLAKE3 of the canonical encoding of the parsed redaction rules. */
+  readonly rules: ContentId;
+}
+
 /** A snapshot root as stored. */
 export interface Snapshot {
   readonly agent: string;
@@ -64,6 +75,8 @@ export interface Snapshot {
   readonly message: string;
   readonly sources: SnapshotSources;
   readonly totals: SnapshotTotals;
+  /** Present only on a snapshot made by redaction (absent members are omitted, so other ids are unchanged). */
+  readonly redaction?: RedactionRecord;
 }
 
 function toCanonical(value: unknown): CanonicalValue {
@@ -81,6 +94,7 @@ export async function writeSnapshot(writer: Pick<ChunkWriter, 'put'>, s: Snapsho
     message: s.message,
     sources: toCanonical(s.sources),
     totals: toCanonical(s.totals),
+    redaction: s.redaction && { original: s.redaction.original, rules: s.redaction.rules },
   });
 }
 
@@ -107,6 +121,8 @@ export async function readSnapshot(objects: ObjectReader, id: ContentId): Promis
   for (const [name, origin] of Object.entries(dbs?.origins ?? {})) {
     if (!isSafeName(name) || typeof origin !== 'string' || !origin.startsWith('/') || origin.includes('\0') || origin.split('/').includes('..')) bad(`with a bad external database origin for ${JSON.stringify(name)}`);
   }
+  const redaction = o['redaction'] as Record<string, unknown> | undefined;
+  if (redaction !== undefined && (typeof redaction !== 'object' || redaction === null || !isIdText(redaction['original']) || !isIdText(redaction['rules']))) bad('with a bad redaction record');
   return {
     agent: o['agent'] as string,
     parent: o['parent'] as ContentId | null,
@@ -116,7 +132,12 @@ export async function readSnapshot(objects: ObjectReader, id: ContentId): Promis
     message: typeof o['message'] === 'string' ? o['message'] : '',
     sources: { memdir: sources!.memdir, state: sources!.state ?? {}, fields: sources!.fields ?? {}, ...(dbs ? { databases: dbs } : {}) },
     totals: o['totals'] as SnapshotTotals,
+    ...(redaction ? { redaction: { original: redaction['original'] as ContentId, rules: redaction['rules'] as ContentId } } : {}),
   };
+}
+
+function isIdText(value: unknown): boolean {
+  return typeof value === 'string' && isContentId(value);
 }
 
 /** Checks a tag: 1-100 characters of letters, digits and `._:-`, not starting with `-`. */
