@@ -92,7 +92,8 @@ describe('captures while another process writes', () => {
       // At least RUN_MS and at least 8 captures (on a loaded machine a capture may wait long for the writer's locks).
       const until = performance.now() + RUN_MS;
       while (performance.now() < until || (snapshots.length < 8 && performance.now() < until + 4 * RUN_MS)) {
-        snapshots.push((await captureAgent(repo, { dir, git: false, verifyDatabaseImages: process.env['MEMSNAP_VERIFY_IMAGES'] === '1' })).snapshot.id);
+        // A long busy timeout: a writer in a tight loop on a loaded machine can starve the read lock for seconds.
+        snapshots.push((await captureAgent(repo, { dir, git: false, busyTimeoutMs: 30_000, verifyDatabaseImages: process.env['MEMSNAP_VERIFY_IMAGES'] === '1' })).snapshot.id);
       }
     } finally {
       fs.writeFileSync(stopFile, '');
