@@ -22,8 +22,17 @@ export interface ChildResult {
   readonly cpuSystemMs: number;
   /** Peak resident set of the whole process (getrusage maxrss). */
   readonly peakRssBytes: number;
-  /** Highest V8 heap used seen (sampled every 20 ms and at each progress report). */
+  /**
+   * Highest V8 heap used seen, sampled at each progress report and every 20 ms when the
+   * event loop turns (a walk that only awaits resolved promises starves the timer, so the
+   * progress samples are the ones that count).
+   */
   readonly peakHeapUsedBytes: number;
+  /** Highest `external` and `arrayBuffers` of process.memoryUsage() seen at the same samples. */
+  readonly peakExternalBytes: number;
+  readonly peakArrayBuffersBytes: number;
+  /** Peak RSS so far (getrusage maxrss) at the end of each phase: which phase set the peak. */
+  readonly peakRssByPhase?: Record<string, number>;
   /** Resident set right after opening the repository (before the step). */
   readonly openRssBytes: number;
   /** Phase split from the progress callback (GC only). */
@@ -39,9 +48,15 @@ const [store, mode, sampleArg] = process.argv.slice(2);
 if (!store || !mode) throw new Error('usage: child.ts STORE baseline|dry|gc|verify [SAMPLE]');
 
 let peakHeap = 0;
+let peakExternal = 0;
+let peakArrayBuffers = 0;
 const sampleHeap = (): void => {
-  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  const m = process.memoryUsage();
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+  peakExternal = Math.max(peakExternal, m.external);
+  peakArrayBuffers = Math.max(peakArrayBuffers, m.arrayBuffers);
 };
+const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
 const timer = setInterval(sampleHeap, 20);
 
 function markDbSize(): number {
@@ -65,6 +80,7 @@ if (mode === 'dry' || mode === 'gc') {
   // Phase boundaries from the progress callback: mark ends at its last report, the rewrite
   // starts with its `done: 0` report (after condemn, the writer wait and the sweep).
   const at: Record<string, number> = {};
+  const rssAt: Record<string, number> = { open: maxRss() };
   let markDb = 0;
   let lastMarkCheck = 0;
   const onProgress = (p: Progress): void => {
@@ -73,16 +89,21 @@ if (mode === 'dry' || mode === 'gc') {
     if (p.phase === 'mark') {
       at['markFirst'] ??= now;
       at['markEnd'] = now;
+      rssAt['mark'] = maxRss();
       if (p.done - lastMarkCheck >= 500 || p.done === p.total) {
         lastMarkCheck = p.done;
         markDb = Math.max(markDb, markDbSize());
       }
     } else if (p.phase === 'rewrite') {
-      at['rewriteStart'] ??= now;
+      if (at['rewriteStart'] === undefined) {
+        at['rewriteStart'] = now;
+        rssAt['condemnSweep'] = maxRss();
+      }
     }
   };
   const report = await collectGarbage(repo, { dryRun: mode === 'dry', onProgress });
   const end = performance.now() - t0;
+  rssAt[mode === 'dry' ? 'preview' : 'rewrite'] = maxRss();
   const markEnd = at['markEnd'] ?? 0;
   const phases: Record<string, number> = { mark: Math.round(markEnd) };
   if (mode === 'dry') phases['preview'] = Math.round(end - markEnd);
@@ -91,7 +112,7 @@ if (mode === 'dry' || mode === 'gc') {
     phases['condemnSweep'] = Math.round(rewriteStart - markEnd);
     phases['rewrite'] = Math.round(end - rewriteStart);
   }
-  result = { report, phases, markDbBytes: markDb };
+  result = { report, phases, markDbBytes: markDb, peakRssByPhase: rssAt };
 } else if (mode === 'verify') {
   // Every head, the oldest retained snapshot of every agent (most exposed to rewritten
   // packs), and a deterministic random sample of the rest; `all` checks every snapshot.
@@ -113,7 +134,7 @@ if (mode === 'dry' || mode === 'gc') {
     }
     chosen = [...pick.values()];
   }
-  const v = await verifySnapshots(repo, chosen);
+  const v = await verifySnapshots(repo, chosen, sampleHeap);
   const first = v.damage[0];
   result = { verify: { ok: v.ok, snapshots: v.snapshots, chunksChecked: v.chunksChecked, damage: v.damage.length, ...(first ? { firstDamage: `${first.snapshot.slice(0, 12)} ${first.path} ${first.chunk.slice(0, 12)} ${first.code}: ${first.reason}` } : {}) } };
 } else if (mode !== 'baseline') {
@@ -134,6 +155,8 @@ const out: ChildResult = {
   cpuSystemMs: Math.round(cpu.system / 1000),
   peakRssBytes: process.resourceUsage().maxRSS * 1024,
   peakHeapUsedBytes: peakHeap,
+  peakExternalBytes: peakExternal,
+  peakArrayBuffersBytes: peakArrayBuffers,
   openRssBytes: openRss,
   stats,
   ...result,
