@@ -9,18 +9,25 @@
  *   npx tsx bench/gc-scale.ts [--chunks 1000000] [--snapshots 10000] [--agents 20]
  *                             [--compare 10] [--verify all|N] [--json FILE]
  *                             [--store DIR] [--cache DIR] [--no-cache] [--keep]
+ *                             [--yield-probe N]
  *
  * The store (bench/gc-scale/generate.ts) is generated once per parameter set into
- * `--cache` (default /tmp/memsnap-bench-cache/gc-scale-…) and copied before each run,
- * since collection changes it; working copies go under `--store` (default a new temp dir,
- * removed at the end unless --keep). Retention: `keepLast` half of each agent's snapshots
- * plus `keepDaily: 14` (snapshots are one simulated hour apart). `--verify all` (default)
- * checks every retained snapshot after the collection; `--verify N` checks each agent's
- * head and oldest retained snapshot plus N chosen at random. Prints numbers; never
- * fails on time. A collection that breaks a retained snapshot, or whose numbers disagree
- * (dry run vs real run, marked vs left), is reported under "checks" and sets exit code 1.
+ * `--cache` (default /tmp/memsnap-bench-cache/gc-scale-…; `--no-cache` regenerates, e.g.
+ * after a store format change) and copied before each run, since collection changes it;
+ * working copies go under `--store` (default a new temp dir, removed at the end unless
+ * --keep). Retention: `keepLast` half of each agent's snapshots plus `keepDaily: 14`
+ * (snapshots are one simulated hour apart). `--verify all` (default) checks every retained
+ * snapshot after the collection; `--verify N` checks each agent's head and oldest retained
+ * snapshot plus N chosen at random. `--yield-probe N` repeats every size on a fresh copy
+ * with the event loop let turn once every N chunk reads (a diagnostic: it shows how much
+ * of the peak RSS is native memory of N-API Buffers whose finalizers wait for a turn; see
+ * child.ts).
+ *
+ * Prints numbers; never fails on time. A collection that breaks a retained snapshot, or
+ * whose numbers disagree (dry run vs real run, marked vs left, pack files vs index), is
+ * reported under "checks failed" and sets exit code 1.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -51,6 +58,7 @@ const { values: args } = parseArgs({
     cache: { type: 'string', default: path.join(os.tmpdir(), 'memsnap-bench-cache') },
     'no-cache': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'yield-probe': { type: 'string', default: '0' },
   },
 });
 
@@ -139,9 +147,10 @@ async function prepareStore(size: Size, work: string): Promise<SizeResult['gener
 }
 
 /** Runs one measured step in a fresh process. */
-function child(store: string, mode: string, extra: string[] = []): ChildResult {
+function child(store: string, mode: string, extra: string[] = [], yieldEvery = 0): ChildResult {
   const t = performance.now();
   const run = spawnSync(process.execPath, [...process.execArgv, CHILD, store, mode, ...extra], {
+    env: { ...process.env, GC_SCALE_YIELD_EVERY: String(yieldEvery) },
     encoding: 'utf8',
     maxBuffer: 64 * MiB,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -153,8 +162,8 @@ function child(store: string, mode: string, extra: string[] = []): ChildResult {
   return result;
 }
 
-async function runSize(size: Size, workRoot: string): Promise<SizeResult> {
-  const work = path.join(workRoot, `c${size.chunks}-s${size.snapshots}`);
+async function runSize(size: Size, workRoot: string, yieldEvery = 0): Promise<SizeResult> {
+  const work = path.join(workRoot, `c${size.chunks}-s${size.snapshots}${yieldEvery ? `-yield${yieldEvery}` : ''}`);
   const generated = await prepareStore(size, work);
   progress(`${label(size)}: working copy ${work} (copied in ${(generated.copyMs / 1000).toFixed(1)} s)`);
 
@@ -172,11 +181,11 @@ async function runSize(size: Size, workRoot: string): Promise<SizeResult> {
   progress(`${label(size)}: forgot ${forget.removed.toLocaleString('en-US')} snapshots (${JSON.stringify(policy)}), ${forget.retained.toLocaleString('en-US')} retained`);
 
   const before = diskUse(work);
-  const baseline = child(work, 'baseline');
-  const dry = child(work, 'dry');
-  const gc = child(work, 'gc');
+  const baseline = child(work, 'baseline', [], yieldEvery);
+  const dry = child(work, 'dry', [], yieldEvery);
+  const gc = child(work, 'gc', [], yieldEvery);
   const afterGc = diskUse(work);
-  const verify = child(work, 'verify', [args.verify!]);
+  const verify = child(work, 'verify', [args.verify!], yieldEvery);
 
   const checks: string[] = [];
   const d = dry.report!;
@@ -194,7 +203,7 @@ async function runSize(size: Size, workRoot: string): Promise<SizeResult> {
   if (!verify.verify!.ok) checks.push(`verify: ${verify.verify!.damage} damaged references, first: ${verify.verify!.firstDamage}`);
   for (const c of checks) progress(`CHECK FAILED (${label(size)}): ${c}`);
   if (!args.keep) fs.rmSync(work, { recursive: true, force: true });
-  return { label: label(size), size, generated, policy, forget, disk: { before, afterGc }, baseline, dry, gc, verify, checks };
+  return { label: `${label(size)}${yieldEvery ? ` (diagnostic: event loop turns every ${yieldEvery} reads)` : ''}`, size, generated, policy, forget, disk: { before, afterGc }, baseline, dry, gc, verify, checks };
 }
 
 function rowsOf(r: SizeResult): BenchRow[] {
@@ -214,8 +223,8 @@ function rowsOf(r: SizeResult): BenchRow[] {
   ] as const) {
     add(`${name}: wall`, c.wallMs / 1000, 's', Object.entries(c.phases ?? {}).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', '));
     add(`${name}: CPU`, (c.cpuUserMs + c.cpuSystemMs) / 1000, 's', `user ${(c.cpuUserMs / 1000).toFixed(1)} s, system ${(c.cpuSystemMs / 1000).toFixed(1)} s`);
-    add(`${name}: peak RSS`, c.peakRssBytes / MiB, 'MiB', `after open ${(c.openRssBytes / MiB).toFixed(0)} MiB`);
-    add(`${name}: peak heap used`, c.peakHeapUsedBytes / MiB, 'MiB');
+    add(`${name}: peak RSS`, c.peakRssBytes / MiB, 'MiB', `after open ${(c.openRssBytes / MiB).toFixed(0)} MiB; peak at the end of ${rssByPhase(c)}`);
+    add(`${name}: peak heap used`, c.peakHeapUsedBytes / MiB, 'MiB', `external ${(c.peakExternalBytes / MiB).toFixed(1)} MiB, array buffers ${(c.peakArrayBuffersBytes / MiB).toFixed(1)} MiB`);
     add(`${name}: mark database`, (c.markDbBytes ?? 0) / MiB, 'MiB', 'largest size seen on disk');
   }
   const rep = r.gc.report!;
@@ -234,9 +243,14 @@ function rowsOf(r: SizeResult): BenchRow[] {
   return rows;
 }
 
+/** `open 95, mark 140, …`: peak RSS so far at the end of each phase, in MiB. */
+function rssByPhase(c: ChildResult): string {
+  return Object.entries(c.peakRssByPhase ?? {}).map(([k, v]) => `${k} ${(v / MiB).toFixed(0)}`).join(', ');
+}
+
 /** The headline table: time, CPU and peak memory of each collection at each size. */
 function summary(results: readonly SizeResult[]): string {
-  const lines = ['| size | step | wall s | CPU s | peak RSS MiB | peak heap MiB | phases |', '|---|---|---:|---:|---:|---:|---|'];
+  const lines = ['| size | step | wall s | CPU s | peak RSS MiB | peak heap MiB | phases (s) | peak RSS at end of phase (MiB) |', '|---|---|---:|---:|---:|---:|---|---|'];
   for (const r of results) {
     for (const [step, c] of [
       ['open only', r.baseline],
@@ -245,7 +259,7 @@ function summary(results: readonly SizeResult[]): string {
       ['verify', r.verify],
     ] as const) {
       const phases = Object.entries(c.phases ?? {}).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ');
-      lines.push(`| ${r.label} | ${step} | ${(c.wallMs / 1000).toFixed(1)} | ${((c.cpuUserMs + c.cpuSystemMs) / 1000).toFixed(1)} | ${(c.peakRssBytes / MiB).toFixed(0)} | ${(c.peakHeapUsedBytes / MiB).toFixed(0)} | ${phases} |`);
+      lines.push(`| ${r.label} | ${step} | ${(c.wallMs / 1000).toFixed(1)} | ${((c.cpuUserMs + c.cpuSystemMs) / 1000).toFixed(1)} | ${(c.peakRssBytes / MiB).toFixed(0)} | ${(c.peakHeapUsedBytes / MiB).toFixed(0)} | ${phases} | ${rssByPhase(c)} |`);
     }
   }
   return lines.join('\n');
@@ -266,6 +280,17 @@ function ratioRows(small: SizeResult, big: SizeResult): BenchRow[] {
   return rows;
 }
 
+/** The checkout's commit, marked when src/ has uncommitted changes (the numbers measure those). */
+function commitOf(repoRoot: string): string {
+  try {
+    let commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    if (execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: repoRoot, encoding: 'utf8' }).trim()) commit += ' + uncommitted src changes';
+    return commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
   const size: Size = { chunks: Number(args.chunks), snapshots: Number(args.snapshots), agents: Number(args.agents), seed: Number(args.seed) };
   for (const [k, v] of Object.entries(size)) if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer, got ${v}`);
@@ -275,6 +300,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(workRoot, { recursive: true });
   progress(`work directory ${workRoot}`);
   const loadBefore = os.loadavg()[0]!.toFixed(2);
+  const memsnapCommit = commitOf(path.resolve(HERE, '..'));
   const sizes: Size[] = [];
   if (factor > 1) {
     // Fewer agents with the same history each: the same shape of store, 1/factor of it.
@@ -285,12 +311,15 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   try {
     for (const s of sizes) results.push(await runSize(s, workRoot));
+    const probe = Number(args['yield-probe']);
+    if (probe > 0) for (const s of sizes) results.push(await runSize(s, workRoot, probe));
   } finally {
     if (!args.keep && !args.store) fs.rmSync(workRoot, { recursive: true, force: true });
   }
 
   const rows = results.flatMap(rowsOf);
-  if (results.length === 2) rows.push(...ratioRows(results[0]!, results[1]!));
+  if (sizes.length === 2) rows.push(...ratioRows(results[0]!, results[1]!));
+  if (sizes.length === 2 && results.length === 4) rows.push(...ratioRows(results[2]!, results[3]!));
   const load = `${loadBefore} -> ${os.loadavg()[0]!.toFixed(2)}`;
   const machine = {
     date: new Date().toISOString(),
@@ -299,9 +328,10 @@ async function main(): Promise<void> {
     memoryGB: Math.round(os.totalmem() / 1e9),
     node: process.version,
     load,
+    memsnapCommit,
   };
   process.stdout.write(
-    `machine: ${machine.nproc} x ${machine.cpu}, ${machine.memoryGB} GB, node ${machine.node}, ${machine.date}, 1-min load ${load}\n\n${summary(results)}\n\n${formatTable(rows)}\n`,
+    `machine: ${machine.nproc} x ${machine.cpu}, ${machine.memoryGB} GB, node ${machine.node}, ${machine.date}, 1-min load ${load}, memsnap ${machine.memsnapCommit}\n\n${summary(results)}\n\n${formatTable(rows)}\n`,
   );
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ machine, rows, sizes: results }, null, 2)}\n`);
   if (results.some((r) => r.checks.length > 0)) process.exitCode = 1;

@@ -70,6 +70,20 @@ function markDbSize(): number {
 }
 
 const repo = await Repository.open(store);
+// Diagnostic (GC_SCALE_YIELD_EVERY=N): let the event loop turn once every N chunk reads.
+// memsnap's reads are synchronous underneath, so a long walk never leaves the microtask
+// queue, and N-API finalizers (which free the native memory of Buffers returned by the
+// BLAKE3 addon) only run on an event-loop turn: without a turn, every hash stays resident.
+const yieldEvery = Number(process.env['GC_SCALE_YIELD_EVERY'] ?? 0);
+if (yieldEvery > 0) {
+  const backend = repo.chunks.backend;
+  const getRange = backend.getRange.bind(backend);
+  let reads = 0;
+  backend.getRange = async (key, offset, length) => {
+    if (++reads % yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    return getRange(key, offset, length);
+  };
+}
 const openRss = process.memoryUsage().rss;
 sampleHeap();
 const cpu0 = process.cpuUsage();

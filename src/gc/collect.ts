@@ -33,6 +33,7 @@ import {
   sweepIndex,
   type Condemned,
   type PackPolicy,
+  type PackVerdict,
   type ProgressCallback,
 } from '../cas/index.js';
 import { KIND_SNAPSHOT, type Repository } from '../snapshot/index.js';
@@ -52,6 +53,16 @@ export interface CollectOptions {
   readonly onProgress?: ProgressCallback;
 }
 
+/** One pack a collection deletes or rewrites. */
+export interface PlannedPack {
+  readonly pack: string;
+  readonly action: 'delete' | 'rewrite';
+  /** Pack file size in bytes. */
+  readonly size: number;
+  /** Bytes of it still needed (payloads with their entry headers and table records). */
+  readonly liveBytes: number;
+}
+
 /** What a collection found and did. Bytes are pack-file bytes. */
 export interface CollectReport {
   readonly dryRun: boolean;
@@ -69,6 +80,8 @@ export interface CollectReport {
   };
   readonly packs: { readonly before: number; readonly deleted: number; readonly rewritten: number; readonly written: number; readonly after: number };
   readonly bytes: { readonly before: number; readonly after: number };
+  /** The packs deleted or rewritten (to be, for a dry run), with their live share. */
+  readonly plan: readonly PlannedPack[];
   /** Packs removed while finishing an interrupted collection. */
   readonly recoveredPacks: number;
   readonly durationMs: number;
@@ -100,7 +113,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
     const roots = repo.catalog.list().map((s) => s.id);
     const mark = new MarkSet(db, markDir(index.file, options.tmpDir));
     let condemned: Condemned | undefined;
-    let preview: { unreferenced: number; unreferencedBytes: number; deleted: number; rewritten: number } | undefined;
+    let preview: ReturnType<typeof previewCollection> | undefined;
     try {
       const progress = (done: number, total: number) => options.onProgress?.({ phase: 'mark', done, total, unit: 'snapshots' });
       await markRoots(mark, repo, roots, progress);
@@ -133,6 +146,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
         chunks: { before: before.chunks, marked: mark.marked, unreferenced: preview.unreferenced, unreferencedBytes: preview.unreferencedBytes, deferred: 0, after: before.chunks - preview.unreferenced },
         packs: { before: before.packs, deleted: preview.deleted, rewritten: preview.rewritten, written: 0, after: before.packs },
         bytes: { before: before.packBytes, after: before.packBytes },
+        plan: preview.plan,
         recoveredPacks: 0,
         durationMs: Math.round(performance.now() - started),
       };
@@ -151,6 +165,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
       chunks: { before: before.chunks, marked: mark.marked, unreferenced: condemned!.chunks, unreferencedBytes: condemned!.storedBytes, deferred: sweep.deferredChunks, after: after.chunks },
       packs: { before: before.packs, deleted: sweep.deleted.length, rewritten: rewrite.packsRewritten, written: rewrite.packsWritten, after: after.packs },
       bytes: { before: before.packBytes, after: after.packBytes },
+      plan: [...sweep.deleted, ...sweep.rewrite].map(planned),
       recoveredPacks: recovered.length,
       durationMs: Math.round(performance.now() - started),
     };
@@ -185,7 +200,12 @@ function previewCollection(db: import('better-sqlite3').Database, markedPacks: n
     unreferencedBytes: unref.bytes,
     deleted: verdicts.filter((v) => v.action === 'delete').length,
     rewritten: verdicts.filter((v) => v.action === 'rewrite').length,
+    plan: verdicts.map(planned),
   };
+}
+
+function planned(v: PackVerdict): PlannedPack {
+  return { pack: v.name, action: v.action, size: v.size, liveBytes: v.liveBytes };
 }
 
 /** Dead snapshot roots never stay in a pack: an index and catalog rebuild would revive them. */

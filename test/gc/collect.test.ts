@@ -101,6 +101,10 @@ describe('collectGarbage', () => {
     expect(real.chunks.unreferencedBytes).toBe(dry.chunks.unreferencedBytes);
     expect(real.packs.deleted).toBe(dry.packs.deleted);
     expect(real.packs.rewritten).toBe(dry.packs.rewritten);
+    // The dry run's plan names the packs the real run then handled.
+    expect(dry.plan.map((p) => [p.pack, p.action]).sort()).toEqual(real.plan.map((p) => [p.pack, p.action]).sort());
+    expect(dry.plan.length).toBeGreaterThan(0);
+    for (const p of dry.plan) if (p.action === 'delete') expect(p.liveBytes).toBe(0);
     await repo.close();
   });
 

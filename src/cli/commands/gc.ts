@@ -44,6 +44,10 @@ Options:
         out.line(`chunks     ${c.before} before, ${c.marked} reachable, ${c.unreferenced} unreferenced (${formatBytes(c.unreferencedBytes)})${c.deferred ? `, ${c.deferred} left for a later run (writers still running)` : ''}`);
         out.line(`packs      ${report.packs.before} before: ${would}delete ${report.packs.deleted}, ${would}rewrite ${report.packs.rewritten}${report.dryRun ? '' : ` into ${report.packs.written}; ${report.packs.after} after`}`);
         if (!report.dryRun) out.line(`bytes      ${formatBytes(report.bytes.before)} -> ${formatBytes(report.bytes.after)}`);
+        if (report.dryRun) {
+          for (const p of report.plan.slice(0, 20)) out.line(`  ${p.action.padEnd(7)} pack ${p.pack.slice(0, 12)} ${formatBytes(p.size)}, ${Math.round((100 * p.liveBytes) / p.size)}% live`);
+          if (report.plan.length > 20) out.line(`  ... and ${report.plan.length - 20} more packs (--json lists all)`);
+        }
         if (report.recoveredPacks) out.line(`finished an interrupted collection: ${report.recoveredPacks} packs removed`);
         out.line(`${report.dryRun ? 'dry run' : 'done'} in ${report.durationMs} ms`);
       });
