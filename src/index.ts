@@ -9,3 +9,4 @@ export * from './snapshot/index.js';
 export * from './capture/index.js';
 export * from './restore/index.js';
 export * from './inspect/index.js';
+export * from './export/index.js';

@@ -1,0 +1,227 @@
+/**
+ * Reads a bundle stream and hands its verified objects to a visitor, trusting nothing.
+ *
+ * Layers, outside in: an optional age envelope (recognized by its first line), the zstd
+ * stream (recognized by its magic; anything else is "not a bundle"), a byte counter that
+ * refuses to decompress more than the manifest can explain (decompression bombs), and the
+ * tar archive. Each tar entry must be a regular file with one of the exact names of the
+ * format (no paths: nothing from a bundle is ever used as a file name), within the size
+ * limits, the manifest first. Each object is checked by {@link BundleChecker} before the
+ * visitor sees it. Memory: one entry (at most 16 MiB) plus the checker's id sets.
+ */
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { DecompressStream } from 'zstd-napi';
+import { CorruptBundleError, MemsnapError } from '../errors/index.js';
+import { contentIdFromBytes, type ContentId } from '../hash/index.js';
+import type { ProgressCallback } from '../cas/index.js';
+import type { Snapshot } from '../snapshot/index.js';
+import { AGE_ARMOR_MAGIC, AGE_MAGIC, decryptStream, type BundleDecryption } from './bundle-encryption.js';
+import { BundleChecker } from './bundle-checker.js';
+import {
+  DEFAULT_MAX_BUNDLE_BYTES,
+  EXTERNAL_ENTRY,
+  MANIFEST_ENTRY,
+  MAX_ENTRY_BYTES,
+  MAX_MANIFEST_BYTES,
+  TAR_BYTES_PER_ENTRY,
+  ZSTD_MAGIC,
+  decodeManifest,
+  parseEntryName,
+  type BundleEntryKind,
+  type BundleManifest,
+} from './bundle-format.js';
+
+/** Options for reading a bundle. */
+export interface ReadBundleOptions {
+  /** Keys for an age-encrypted bundle. */
+  readonly decryption?: BundleDecryption;
+  /** Absolute cap on decompressed bytes, whatever the manifest says. Default 1 TiB. */
+  readonly maxBytes?: number;
+  /** Progress in bytes of object entries read, out of the manifest's total. */
+  readonly onProgress?: ProgressCallback;
+}
+
+/** What a reader hands on. Called in stream order; a throw aborts the read. */
+export interface BundleVisitor {
+  /** The manifest and the ids the bases must provide, before any object. */
+  manifest?(manifest: BundleManifest, external: readonly ContentId[]): void | Promise<void>;
+  /** One verified object. `bytes` is the visitor's to keep. */
+  entry?(kind: BundleEntryKind, id: ContentId, bytes: Buffer): void | Promise<void>;
+}
+
+/** What a complete, verified read saw. */
+export interface BundleReadResult {
+  readonly manifest: BundleManifest;
+  /** The snapshot roots, parsed, by id (in manifest order). */
+  readonly snapshots: ReadonlyMap<ContentId, Snapshot>;
+  /** Ids the bases must provide (incremental bundles). */
+  readonly external: readonly ContentId[];
+  readonly entries: number;
+  readonly bytes: number;
+  /** Whether the bundle was age-encrypted. */
+  readonly encrypted: boolean;
+}
+
+/** Counts decompressed bytes and fails past `limit` (a decompression bomb). */
+class ByteLimit extends Transform {
+  seen = 0;
+  constructor(
+    public limit: number,
+    public why: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) return done(new CorruptBundleError('(zstd stream)', `decompresses to more than ${this.limit} bytes (${this.why}): refused as a decompression bomb`));
+    done(null, chunk);
+  }
+}
+
+/**
+ * Reads, verifies and visits a whole bundle.
+ * @throws CorruptBundleError (not a bundle, hostile or damaged entry, truncated stream, bomb,
+ *   incomplete bundle), UnsupportedVersionError, DecryptionFailedError, or what the visitor throws.
+ */
+export async function readBundle(input: Readable, visitor: BundleVisitor = {}, options: ReadBundleOptions = {}): Promise<BundleReadResult> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+  let { head, stream } = await sniff(input, AGE_MAGIC.length);
+  let encrypted = false;
+  if (head.length >= 14 && AGE_ARMOR_MAGIC.subarray(0, head.length).equals(head.subarray(0, AGE_ARMOR_MAGIC.length))) {
+    stream.destroy();
+    throw new CorruptBundleError('(start)', 'this is an armored age file; decrypt it with `age -d` or export without armor');
+  }
+  if (head.length >= AGE_MAGIC.length && head.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC)) {
+    encrypted = true;
+    ({ head, stream } = await sniff(await decryptStream(stream, options.decryption), ZSTD_MAGIC.length));
+  }
+  if (head.length < ZSTD_MAGIC.length || !head.subarray(0, 4).equals(ZSTD_MAGIC)) {
+    stream.destroy();
+    throw new CorruptBundleError('(start)', head.length === 0 ? 'empty input: not a memsnap bundle' : `not a memsnap bundle (starts with bytes ${head.subarray(0, 8).toString('hex')}, expected a zstd stream or an age file)`);
+  }
+  const limit = new ByteLimit(Math.min(maxBytes, MAX_MANIFEST_BYTES + 64 * 1024), 'before its manifest');
+  const extract = tar.extract();
+  let failure: unknown;
+  const piping = pipeline(stream, new DecompressStream(), limit, extract).catch((err: unknown) => {
+    failure ??= err;
+  });
+  let checker: BundleChecker | undefined;
+  let external: ContentId[] = [];
+  let manifest: BundleManifest | undefined;
+  let first = true;
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const name = h.name;
+      if (h.type !== 'file') throw new CorruptBundleError(name, `entry of type ${String(h.type)}; bundles hold only regular files`);
+      const size = h.size ?? 0;
+      if (first) {
+        if (name !== MANIFEST_ENTRY) throw new CorruptBundleError(name, `the first entry must be ${MANIFEST_ENTRY}: not a memsnap bundle`);
+        if (size > MAX_MANIFEST_BYTES) throw new CorruptBundleError(name, `manifest of ${size} bytes exceeds ${MAX_MANIFEST_BYTES}`);
+        manifest = decodeManifest(await readEntry(entry, size, name));
+        limit.limit = Math.min(maxBytes, promisedBytes(manifest, size));
+        limit.why = `the manifest promises ${manifest.entries} entries of ${manifest.bytes} bytes`;
+        if (limit.seen > limit.limit) throw new CorruptBundleError('(zstd stream)', `decompresses to more than ${limit.limit} bytes (${limit.why}): refused as a decompression bomb`);
+        first = false;
+        if (manifest.external === 0) {
+          checker = new BundleChecker(manifest, external);
+          await visitor.manifest?.(manifest, external);
+        }
+        continue;
+      }
+      if (!checker) {
+        if (name !== EXTERNAL_ENTRY) throw new CorruptBundleError(name, `expected ${EXTERNAL_ENTRY} after the manifest (it announces ${manifest!.external} external ids)`);
+        if (size !== 32 * manifest!.external) throw new CorruptBundleError(name, `holds ${size} bytes, the manifest announces ${manifest!.external} ids of 32 bytes`);
+        external = parseExternal(await readEntry(entry, size, name), name);
+        checker = new BundleChecker(manifest!, external);
+        await visitor.manifest?.(manifest!, external);
+        continue;
+      }
+      const parsed = parseEntryName(name);
+      if (!parsed) throw new CorruptBundleError(name, name === MANIFEST_ENTRY || name === EXTERNAL_ENTRY ? 'appears twice' : 'not a bundle entry name (expected snapshot/, tree/, list/ or chunk/ and a 64-hex id)');
+      if (size > MAX_ENTRY_BYTES) throw new CorruptBundleError(name, `entry of ${size} bytes exceeds the ${MAX_ENTRY_BYTES}-byte limit`);
+      const bytes = await readEntry(entry, size, name);
+      await checker.accept(parsed.kind, parsed.id, bytes);
+      await visitor.entry?.(parsed.kind, parsed.id, bytes);
+      options.onProgress?.({ phase: 'bundle', done: checker.bytes, total: manifest!.bytes, unit: 'bytes' });
+    }
+    await piping;
+    if (failure !== undefined) throw failure;
+  } catch (err) {
+    extract.destroy();
+    stream.destroy();
+    await piping;
+    throw translate(failure ?? err);
+  }
+  if (!manifest) throw new CorruptBundleError('(end)', 'the stream holds no entries: not a memsnap bundle');
+  if (!checker) throw new CorruptBundleError(EXTERNAL_ENTRY, `missing: the manifest announces ${manifest.external} external ids (truncated?)`);
+  checker.finish();
+  return { manifest, snapshots: checker.snapshots, external, entries: checker.entries, bytes: checker.bytes, encrypted };
+}
+
+/** Decompressed bytes the manifest can explain: entries, tar headers and padding, slack for the end blocks. */
+function promisedBytes(m: BundleManifest, manifestSize: number): number {
+  return TAR_BYTES_PER_ENTRY * (m.entries + 2) + manifestSize + 32 * m.external + m.bytes + 64 * 1024;
+}
+
+async function readEntry(entry: AsyncIterable<unknown>, size: number, name: string): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for await (const raw of entry) {
+    const piece = raw as Buffer;
+    if (at + piece.length > size) throw new CorruptBundleError(name, `longer than its header's ${size} bytes`);
+    piece.copy(out, at);
+    at += piece.length;
+  }
+  if (at !== size) throw new CorruptBundleError(name, `truncated: ${at} of ${size} bytes`);
+  return out;
+}
+
+function parseExternal(bytes: Buffer, name: string): ContentId[] {
+  const ids: ContentId[] = [];
+  for (let at = 0; at < bytes.length; at += 32) {
+    const id = contentIdFromBytes(bytes.subarray(at, at + 32));
+    if (ids.length > 0 && !(ids[ids.length - 1]! < id)) throw new CorruptBundleError(name, 'ids not sorted or repeated');
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Names stream-level failures (zstd, tar) as a refused bundle; keeps memsnap errors. */
+function translate(err: unknown): unknown {
+  if (err instanceof MemsnapError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/premature close/i.test(msg)) return new CorruptBundleError('(stream)', 'the stream ended early: truncated bundle', err);
+  if (/unexpected end|truncat|end of data/i.test(msg)) return new CorruptBundleError('(tar stream)', `truncated: ${msg}`, err);
+  if (/tar|header/i.test(msg)) return new CorruptBundleError('(tar stream)', msg, err);
+  if (/zstd|frame|decompress|corrupt|src size|prefix|data/i.test(msg)) return new CorruptBundleError('(zstd stream)', `${msg} (damaged or truncated)`, err);
+  return err;
+}
+
+/** Reads the first `n` bytes (fewer at end of stream) and returns them with a stream that still yields everything. */
+async function sniff(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const parts: Buffer[] = [];
+  let have = 0;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) break;
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    parts.push(b);
+    have += b.length;
+  }
+  const head = Buffer.concat(parts);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const stream = Readable.from(rest(), { objectMode: false });
+  stream.on('close', () => void it.return?.());
+  return { head: head.subarray(0, n), stream };
+}

@@ -1,0 +1,162 @@
+/**
+ * Import: verify a bundle while writing its objects into a store, then make its snapshots
+ * visible in one transaction.
+ *
+ * Objects go through one chunk writer (which skips what the store already holds). Nothing
+ * becomes visible until the whole bundle has been read and verified: only then, in one
+ * IMMEDIATE transaction, does the writer confirm its references (the hook GC relies on),
+ * catalog rows are inserted and heads move. A failed import leaves no row and no ref, at
+ * worst unreferenced chunks in packs for GC. An incremental bundle is refused before any
+ * write when the store lacks what its bases provide.
+ *
+ * Heads: for each agent in the bundle, its bundle head is the newest imported snapshot no
+ * other imported snapshot names as parent. The local head is set to it when the agent has
+ * no head here (`created`) or when the local head is an ancestor of it (`fast-forward`);
+ * it stays when it already is that snapshot or a descendant of it (`unchanged`), and
+ * otherwise the histories diverged: the local head stays and the result says so
+ * (`diverged`; the imported snapshots are still in the catalog, by id).
+ */
+import type { Readable } from 'node:stream';
+import type { ContentId } from '../hash/index.js';
+import type { ChunkWriter } from '../cas/index.js';
+import { KIND_DATA } from '../cas/index.js';
+import { KIND_OBJECT, KIND_SNAPSHOT, sourcesDigest, type Repository, type Snapshot, type SnapshotInfo } from '../snapshot/index.js';
+import { MissingBaseError } from '../errors/index.js';
+import { readBundle, type ReadBundleOptions } from './bundle-reader.js';
+import type { BundleEntryKind, BundleManifest } from './bundle-format.js';
+
+/** Options of {@link importBundle}. */
+export type ImportOptions = ReadBundleOptions;
+
+/** How an agent's head was treated. */
+export interface ImportedRef {
+  readonly agent: string;
+  /** The newest imported snapshot of this agent. */
+  readonly bundleHead: ContentId;
+  /** The agent's head after the import. */
+  readonly head: ContentId;
+  /** The head before the import, or null. */
+  readonly previousHead: ContentId | null;
+  readonly action: 'created' | 'fast-forward' | 'unchanged' | 'diverged';
+}
+
+/** What an import did. */
+export interface ImportResult {
+  readonly manifest: BundleManifest;
+  /** Catalog rows of the bundle's snapshots, in manifest order. */
+  readonly snapshots: SnapshotInfo[];
+  readonly refs: ImportedRef[];
+  readonly entries: number;
+  readonly chunksStored: number;
+  readonly chunksDeduplicated: number;
+  /** Raw bytes newly stored (the rest was already in the store). */
+  readonly bytesStored: number;
+  readonly encrypted: boolean;
+}
+
+const KIND_BYTE: Record<BundleEntryKind, number> = { snapshot: KIND_SNAPSHOT, tree: KIND_OBJECT, list: KIND_OBJECT, chunk: KIND_DATA };
+
+/**
+ * Imports a bundle into `repo` (see the module comment).
+ * @throws MissingBaseError, and whatever {@link readBundle} throws; refs are untouched then.
+ */
+export async function importBundle(repo: Repository, input: Readable, options: ImportOptions = {}): Promise<ImportResult> {
+  let writer: ChunkWriter | undefined;
+  try {
+    const read = await readBundle(
+      input,
+      {
+        manifest: (manifest, external) => {
+          const present = external.length ? repo.chunks.index.presentAmong(external).length : 0;
+          if (present < external.length) throw new MissingBaseError(manifest.bases, external.length - present);
+          writer = repo.chunks.createWriter();
+        },
+        entry: async (kind, id, bytes) => {
+          await writer!.putWithId(id, bytes, KIND_BYTE[kind]);
+        },
+      },
+      options,
+    );
+    const w = writer!;
+    await w.flush();
+    const { snapshots, refs } = repo.catalog.inTransaction(() => {
+      w.confirmReferences();
+      return recordSnapshots(repo, read.manifest.snapshots, read.snapshots);
+    });
+    await w.close();
+    return {
+      manifest: read.manifest,
+      snapshots,
+      refs,
+      entries: read.entries,
+      chunksStored: w.stats.chunksStored,
+      chunksDeduplicated: w.stats.chunksDeduplicated,
+      bytesStored: w.stats.bytesStored,
+      encrypted: read.encrypted,
+    };
+  } finally {
+    writer?.release();
+  }
+}
+
+/** Inserts catalog rows (seq from the parent chain, as a catalog rebuild derives it) and moves heads. Runs inside the import's transaction. */
+function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: ReadonlyMap<ContentId, Snapshot>): { snapshots: SnapshotInfo[]; refs: ImportedRef[] } {
+  const catalog = repo.catalog;
+  const seq = new Map<ContentId, number>();
+  const seqOf = (id: ContentId): number => {
+    const chain: ContentId[] = [];
+    let cur: ContentId | null = id;
+    let base = 0;
+    while (cur !== null && !seq.has(cur)) {
+      const known = catalog.get(cur);
+      if (known) {
+        base = known.seq;
+        break;
+      }
+      const s = roots.get(cur);
+      if (!s) break;
+      chain.push(cur);
+      cur = s.parent;
+    }
+    if (cur !== null && seq.has(cur)) base = seq.get(cur)!;
+    for (let i = chain.length - 1; i >= 0; i--) seq.set(chain[i]!, ++base);
+    return seq.get(id) ?? catalog.get(id)!.seq;
+  };
+  for (const id of order) {
+    const s = roots.get(id)!;
+    catalog.insertRecovered({ id, agent: s.agent, parent: s.parent, seq: seqOf(id), timeMs: s.timeMs, kind: s.kind, tags: [...new Set(s.tags)].sort(), message: s.message, bytes: s.totals?.bytes ?? 0, sourcesDigest: sourcesDigest(s.sources) });
+  }
+  const parents = new Set([...roots.values()].map((s) => s.parent));
+  const bundleHeads = new Map<string, ContentId>();
+  for (const id of order) {
+    if (parents.has(id)) continue;
+    const s = roots.get(id)!;
+    const best = bundleHeads.get(s.agent);
+    const b = best && catalog.get(best)!;
+    if (!b || s.timeMs > b.timeMs || (s.timeMs === b.timeMs && catalog.get(id)!.seq > b.seq)) bundleHeads.set(s.agent, id);
+  }
+  const refs: ImportedRef[] = [];
+  for (const [agent, bundleHead] of [...bundleHeads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const previousHead = catalog.head(agent);
+    let action: ImportedRef['action'];
+    if (previousHead === null) action = 'created';
+    else if (previousHead === bundleHead || isAncestor(repo, bundleHead, previousHead)) action = 'unchanged';
+    else if (isAncestor(repo, previousHead, bundleHead)) action = 'fast-forward';
+    else action = 'diverged';
+    if (action === 'created' || action === 'fast-forward') catalog.setHead(agent, bundleHead);
+    refs.push({ agent, bundleHead, head: catalog.head(agent)!, previousHead, action });
+  }
+  return { snapshots: order.map((id) => catalog.get(id)!), refs };
+}
+
+/** Whether `ancestor` is on the parent chain of `id` (catalog rows; the chain is walked iteratively). */
+function isAncestor(repo: Repository, ancestor: ContentId, id: ContentId): boolean {
+  const seen = new Set<ContentId>();
+  let cur: ContentId | null = repo.catalog.get(id)?.parent ?? null;
+  while (cur !== null && !seen.has(cur)) {
+    if (cur === ancestor) return true;
+    seen.add(cur);
+    cur = repo.catalog.get(cur)?.parent ?? null;
+  }
+  return false;
+}
