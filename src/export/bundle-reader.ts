@@ -150,10 +150,13 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
     await piping;
     if (failure !== undefined) throw failure;
   } catch (err) {
+    // Our own refusals (checker, visitor, limits) come first; a stream error that ended the
+    // iteration is reported by the stage that failed, not as the iterator's "premature close".
+    const ours = err instanceof MemsnapError;
     extract.destroy();
     stream.destroy();
     await piping;
-    throw translate(failure ?? err);
+    throw ours ? err : translate(failure ?? err);
   }
   if (!manifest) throw new CorruptBundleError('(end)', 'the stream holds no entries: not a memsnap bundle');
   if (!checker) throw new CorruptBundleError(EXTERNAL_ENTRY, `missing: the manifest announces ${manifest.external} external ids (truncated?)`);

@@ -98,7 +98,7 @@ export async function exportBundle(repo: Repository, out: Writable, options: Exp
   if (!Number.isInteger(level) || level < 1 || level > 19) throw new InvalidArgumentError(`bundle zstd level must be 1..19, got ${level}`);
   const plan = await planExport(repo, options);
   const pack = tar.pack();
-  const zstd = new CompressStream({ compressionLevel: level });
+  const zstd = new CompressStream({ compressionLevel: level, checksumFlag: true });
   let bundleBytes = 0;
   const counter = new PassThrough();
   counter.on('data', (b: Buffer) => (bundleBytes += b.length));
