@@ -25,6 +25,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   cat: { summary: 'print one file of a snapshot', load: async () => (await import('./commands/cat.js')).catCommand },
   stats: { summary: 'store totals and dedup ratio', load: async () => (await import('./commands/stats.js')).statsCommand },
   verify: { summary: 'check every chunk (of one snapshot or the whole store)', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  export: { summary: 'write snapshots to a portable bundle (.tar.zst)', load: async () => (await import('./commands/export.js')).exportCommand },
+  import: { summary: 'add the snapshots of a bundle to the store', load: async () => (await import('./commands/import.js')).importCommand },
+  bundle: { summary: 'verify a bundle file without a store', load: async () => (await import('./commands/bundle.js')).bundleCommand },
   repair: { summary: 'rebuild the index from the packs', load: async () => (await import('./commands/repair.js')).repairCommand },
   demo: { summary: 'build a sample agent, capture turns, show log/diff/stats/restore', load: async () => (await import('./commands/demo.js')).demoCommand },
 };

@@ -60,7 +60,7 @@ export interface RawEntry {
 export async function craftTar(entries: readonly RawEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (b: Buffer) => chunks.push(b));
+  pack.on('data', (b) => chunks.push(b as Buffer));
   const ended = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
