@@ -3,30 +3,53 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { InvalidArgumentError } from '../errors/index.js';
 
-function readLine(input: tty.ReadStream, output: tty.WriteStream, prompt: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+/** Reads lines typed on a raw terminal; keeps what was typed ahead for the next line. */
+class TerminalLines {
+  private pending = '';
+  private waiting: ((line: string | null) => void) | undefined;
+  private cancelled = false;
+
+  constructor(
+    private readonly input: tty.ReadStream,
+    private readonly output: tty.WriteStream,
+  ) {
+    input.on('data', (data: Buffer) => {
+      this.pending += data.toString('utf8');
+      this.deliver();
+    });
+  }
+
+  read(prompt: string): Promise<string> {
+    this.output.write(prompt);
+    return new Promise<string | null>((resolve) => {
+      this.waiting = resolve;
+      this.deliver();
+    }).then((line) => {
+      this.output.write('\n');
+      if (line === null) throw new InvalidArgumentError('passphrase entry cancelled');
+      return line;
+    });
+  }
+
+  private deliver(): void {
+    if (!this.waiting) return;
     let text = '';
-    output.write(prompt);
-    const onData = (data: Buffer): void => {
-      for (const ch of data.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          input.off('data', onData);
-          output.write('\n');
-          resolve(text);
-          return;
-        }
-        if (ch === '\u0003' || ch === '\u0004') {
-          input.off('data', onData);
-          output.write('\n');
-          reject(new InvalidArgumentError('passphrase entry cancelled'));
-          return;
-        }
-        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
-        else text += ch;
+    for (let i = 0; i < this.pending.length; i++) {
+      const ch = this.pending[i]!;
+      if (ch === '\u0003' || ch === '\u0004') this.cancelled = true;
+      if (this.cancelled || ch === '\r' || ch === '\n') {
+        const resolve = this.waiting;
+        this.waiting = undefined;
+        // A CR LF pair ends one line, not two.
+        const skip = ch === '\r' && this.pending[i + 1] === '\n' ? 2 : 1;
+        this.pending = this.pending.slice(i + skip);
+        resolve(this.cancelled ? null : text);
+        return;
       }
-    };
-    input.on('data', onData);
-  });
+      if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+      else text += ch;
+    }
+  }
 }
 
 /**
@@ -44,8 +67,9 @@ export async function promptPassphrase(confirm: boolean): Promise<string> {
   const output = new tty.WriteStream(fd);
   input.setRawMode(true);
   try {
-    const first = await readLine(input, output, 'Passphrase: ');
-    if (confirm && (await readLine(input, output, 'Passphrase again: ')) !== first) throw new InvalidArgumentError('the passphrases differ');
+    const lines = new TerminalLines(input, output);
+    const first = await lines.read('Passphrase: ');
+    if (confirm && (await lines.read('Passphrase again: ')) !== first) throw new InvalidArgumentError('the passphrases differ');
     return first;
   } finally {
     input.setRawMode(false);
