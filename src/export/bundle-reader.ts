@@ -103,8 +103,13 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
   }
   const limit = new ByteLimit(Math.min(maxBytes, MAX_MANIFEST_BYTES + 64 * 1024), 'before its manifest');
   const extract = tar.extract();
+  const decompress = new DecompressStream();
+  // Errors are named by the stage that raised them, not by their wording.
+  const stageOf = new Map<unknown, string>();
+  decompress.on('error', (err) => void (stageOf.has(err) || stageOf.set(err, '(zstd stream)')));
+  extract.on('error', (err) => void (stageOf.has(err) || stageOf.set(err, '(tar stream)')));
   let failure: unknown;
-  const piping = pipeline(stream, new DecompressStream(), limit, extract).catch((err: unknown) => {
+  const piping = pipeline(stream, decompress, limit, extract).catch((err: unknown) => {
     failure ??= err;
   });
   let checker: BundleChecker | undefined;
@@ -156,7 +161,7 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
     extract.destroy();
     stream.destroy();
     await piping;
-    throw ours ? err : translate(failure ?? err);
+    throw ours ? err : translate(failure ?? err, stageOf);
   }
   if (!manifest) throw new CorruptBundleError('(end)', 'the stream holds no entries: not a memsnap bundle');
   if (!checker) throw new CorruptBundleError(EXTERNAL_ENTRY, `missing: the manifest announces ${manifest.external} external ids (truncated?)`);
@@ -192,14 +197,14 @@ function parseExternal(bytes: Buffer, name: string): ContentId[] {
   return ids;
 }
 
-/** Names stream-level failures (zstd, tar) as a refused bundle; keeps memsnap errors. */
-function translate(err: unknown): unknown {
+/** Names zstd and tar failures as a refused bundle (by the stage that raised them); keeps memsnap errors and I/O errors of the input. */
+function translate(err: unknown, stageOf: ReadonlyMap<unknown, string>): unknown {
   if (err instanceof MemsnapError) return err;
   const msg = err instanceof Error ? err.message : String(err);
+  const stage = stageOf.get(err);
+  if (stage === '(zstd stream)') return new CorruptBundleError(stage, `${msg} (damaged or truncated)`, err);
+  if (stage === '(tar stream)') return new CorruptBundleError(stage, /unexpected end/i.test(msg) ? `truncated: ${msg}` : msg, err);
   if (/premature close/i.test(msg)) return new CorruptBundleError('(stream)', 'the stream ended early: truncated bundle', err);
-  if (/unexpected end|truncat|end of data/i.test(msg)) return new CorruptBundleError('(tar stream)', `truncated: ${msg}`, err);
-  if (/tar|header/i.test(msg)) return new CorruptBundleError('(tar stream)', msg, err);
-  if (/zstd|frame|decompress|corrupt|src size|prefix|data/i.test(msg)) return new CorruptBundleError('(zstd stream)', `${msg} (damaged or truncated)`, err);
   return err;
 }
 

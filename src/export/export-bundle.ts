@@ -9,7 +9,7 @@
  * bytes each; 35k for a 137 MB agent), never the bundle's bytes.
  *
  * Deterministic: the same snapshots, bases and level give the same bytes (fixed tar
- * headers, walk order, single-threaded zstd). age encryption adds a random file key.
+ * headers, walk order, zstd with fixed parameters and worker count). age encryption adds a random file key.
  */
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -98,7 +98,10 @@ export async function exportBundle(repo: Repository, out: Writable, options: Exp
   if (!Number.isInteger(level) || level < 1 || level > 19) throw new InvalidArgumentError(`bundle zstd level must be 1..19, got ${level}`);
   const plan = await planExport(repo, options);
   const pack = tar.pack();
-  const zstd = new CompressStream({ compressionLevel: level, checksumFlag: true });
+  // zstd's own threads compress while this thread reads chunks (measured ~30% faster on 2
+  // cores). Multi-threaded zstd output depends only on the input and parameters, never on
+  // timing, and nbWorkers is fixed (not the machine's core count), so bundles stay identical.
+  const zstd = new CompressStream({ compressionLevel: level, checksumFlag: true, nbWorkers: 2 });
   let bundleBytes = 0;
   const counter = new PassThrough();
   counter.on('data', (b: Buffer) => (bundleBytes += b.length));
