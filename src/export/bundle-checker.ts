@@ -7,20 +7,23 @@
  * children by hash, passing these checks proves each snapshot in the bundle complete and
  * exactly as exported.
  *
- * Memory: two sets of ids (received; referenced but not yet received), about 150 bytes per
- * distinct object in the bundle (35k objects for a 137 MB agent ≈ 5 MB; 1M ≈ 150 MB).
+ * Memory: three id maps (received; referenced but not yet received; external), each held in
+ * memory up to `maxIdsInMemory` ids (~150 bytes each) and spilled to a temporary SQLite file
+ * beyond, so checking is bounded in memory however many objects a bundle holds. Call
+ * `close` when done.
  */
 import { CorruptBundleError, CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
 import { decodeListNode, ObjectReader, readSnapshot, readTree, type Snapshot } from '../snapshot/index.js';
-import { entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
+import { BUNDLE_ENTRY_KINDS, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
+import { SpillingIdMap } from './spilling-id-map.js';
 
 /** Verifies entries in stream order; see the module comment. */
 export class BundleChecker {
-  private readonly received = new Set<ContentId>();
-  private readonly expected = new Map<ContentId, BundleEntryKind>();
+  private readonly received: SpillingIdMap;
+  private readonly expected: SpillingIdMap;
   private readonly roots: Set<ContentId>;
-  private readonly external: ReadonlySet<ContentId>;
+  private readonly external: SpillingIdMap;
   /** Parsed snapshot roots, by id. */
   readonly snapshots = new Map<ContentId, Snapshot>();
   entries = 0;
@@ -33,12 +36,27 @@ export class BundleChecker {
     },
   });
 
+  /** @param maxIdsInMemory ids each map holds in memory before spilling to disk (default 262,144). */
   constructor(
     readonly manifest: BundleManifest,
-    external: readonly ContentId[],
+    external: Iterable<ContentId>,
+    maxIdsInMemory?: number,
   ) {
     this.roots = new Set(manifest.snapshots);
-    this.external = new Set(external);
+    this.received = new SpillingIdMap(maxIdsInMemory);
+    this.expected = new SpillingIdMap(maxIdsInMemory);
+    this.external = new SpillingIdMap(maxIdsInMemory);
+    for (const id of external) this.external.set(id, 1);
+  }
+
+  /** Number of ids the bases provide. */
+  get externalCount(): number {
+    return this.external.size;
+  }
+
+  /** Releases the id maps (and their temporary files). Idempotent. */
+  close(): void {
+    for (const m of [this.received, this.expected, this.external]) m.close();
   }
 
   /**
@@ -53,7 +71,8 @@ export class BundleChecker {
     if (kind === 'snapshot') {
       if (!this.roots.has(id)) throw new CorruptBundleError(name, 'snapshot not listed in the manifest');
     } else {
-      const wanted = this.expected.get(id);
+      const code = this.expected.get(id);
+      const wanted = code === undefined ? undefined : BUNDLE_ENTRY_KINDS[code];
       if (wanted === undefined) throw new CorruptBundleError(name, 'unexpected entry: no object before it references it');
       if (wanted !== kind) throw new CorruptBundleError(name, `referenced as a ${wanted}, sent as a ${kind}`);
     }
@@ -62,13 +81,13 @@ export class BundleChecker {
     if (this.bytes > this.manifest.bytes) throw new CorruptBundleError(name, `more bytes than the ${this.manifest.bytes} the manifest announces`);
     for (const [childKind, child] of await this.children(kind, id, bytes)) this.expect(name, childKind, child);
     this.expected.delete(id);
-    this.received.add(id);
+    this.received.set(id, 1);
   }
 
   /** Checks that the bundle is complete. @throws CorruptBundleError naming what is missing. */
   finish(): void {
     for (const root of this.manifest.snapshots) if (!this.received.has(root)) throw new CorruptBundleError(entryName('snapshot', root), 'missing: the manifest lists it but the bundle ends without it (truncated?)');
-    for (const [id, kind] of this.expected) throw new CorruptBundleError(entryName(kind, id), `missing: referenced but never sent (${this.expected.size} objects missing; truncated?)`);
+    for (const [id, code] of this.expected.entries()) throw new CorruptBundleError(entryName(BUNDLE_ENTRY_KINDS[code]!, id), `missing: referenced but never sent (${this.expected.size} objects missing; truncated?)`);
     if (this.entries !== this.manifest.entries || this.bytes !== this.manifest.bytes) {
       throw new CorruptBundleError('(end)', `the bundle holds ${this.entries} entries of ${this.bytes} bytes, the manifest announces ${this.manifest.entries} of ${this.manifest.bytes}`);
     }
@@ -76,9 +95,10 @@ export class BundleChecker {
 
   private expect(from: string, kind: BundleEntryKind, id: ContentId): void {
     if (this.received.has(id) || this.external.has(id)) return;
+    const code = BUNDLE_ENTRY_KINDS.indexOf(kind);
     const prior = this.expected.get(id);
-    if (prior !== undefined && prior !== kind) throw new CorruptBundleError(from, `references ${id.slice(0, 12)} as a ${kind}, elsewhere as a ${prior}`);
-    this.expected.set(id, kind);
+    if (prior !== undefined && prior !== code) throw new CorruptBundleError(from, `references ${id.slice(0, 12)} as a ${kind}, elsewhere as a ${BUNDLE_ENTRY_KINDS[prior]}`);
+    if (prior === undefined) this.expected.set(id, code);
   }
 
   private async children(kind: BundleEntryKind, id: ContentId, bytes: Uint8Array): Promise<[BundleEntryKind, ContentId][]> {

@@ -30,6 +30,8 @@ export const MANIFEST_ENTRY = 'memsnap-bundle.json';
 export const EXTERNAL_ENTRY = 'external-ids';
 /** Largest manifest accepted, in bytes (16 MiB: ~250k snapshot ids). */
 export const MAX_MANIFEST_BYTES = 16 << 20;
+/** Most external ids a bundle may list (64 MiB of ids; the boundary of a base is far smaller). */
+export const MAX_EXTERNAL_IDS = 1 << 21;
 /** Largest object entry accepted, in bytes: the chunk store's own limit (16 MiB). */
 export const MAX_ENTRY_BYTES = MAX_CHUNK_BYTES;
 /** Tar overhead a reader allows per entry when it bounds decompressed bytes: header and padding. */
@@ -43,7 +45,9 @@ export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 /** What an object entry holds (the reachability walk's kinds). */
 export type BundleEntryKind = ReachableKind;
-const KINDS: readonly BundleEntryKind[] = ['snapshot', 'tree', 'list', 'chunk'];
+/** Every entry kind; an index into this is the kind's small-integer code. */
+export const BUNDLE_ENTRY_KINDS: readonly BundleEntryKind[] = ['snapshot', 'tree', 'list', 'chunk'];
+const KINDS = BUNDLE_ENTRY_KINDS;
 
 /** The manifest: what a bundle holds and what its receiver must already have. */
 export interface BundleManifest {

@@ -24,6 +24,7 @@ import {
   EXTERNAL_ENTRY,
   MANIFEST_ENTRY,
   MAX_ENTRY_BYTES,
+  MAX_EXTERNAL_IDS,
   MAX_MANIFEST_BYTES,
   TAR_BYTES_PER_ENTRY,
   ZSTD_MAGIC,
@@ -39,13 +40,15 @@ export interface ReadBundleOptions {
   readonly decryption?: BundleDecryption;
   /** Absolute cap on decompressed bytes, whatever the manifest says. Default 1 TiB. */
   readonly maxBytes?: number;
+  /** Ids the checker keeps in memory (per map) before spilling to a temporary file. Default 262,144. */
+  readonly maxIdsInMemory?: number;
   /** Progress in bytes of object entries read, out of the manifest's total. */
   readonly onProgress?: ProgressCallback;
 }
 
 /** What a reader hands on. Called in stream order; a throw aborts the read. */
 export interface BundleVisitor {
-  /** The manifest and the ids the bases must provide, before any object. */
+  /** The manifest and the ids the bases must provide (sorted), before any object. */
   manifest?(manifest: BundleManifest, external: readonly ContentId[]): void | Promise<void>;
   /** One verified object. `bytes` is the visitor's to keep. */
   entry?(kind: BundleEntryKind, id: ContentId, bytes: Buffer): void | Promise<void>;
@@ -56,8 +59,8 @@ export interface BundleReadResult {
   readonly manifest: BundleManifest;
   /** The snapshot roots, parsed, by id (in manifest order). */
   readonly snapshots: ReadonlyMap<ContentId, Snapshot>;
-  /** Ids the bases must provide (incremental bundles). */
-  readonly external: readonly ContentId[];
+  /** Number of ids the bases must provide (incremental bundles). */
+  readonly external: number;
   readonly entries: number;
   readonly bytes: number;
   /** Whether the bundle was age-encrypted. */
@@ -131,17 +134,19 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
         if (limit.seen > limit.limit) throw new CorruptBundleError('(zstd stream)', `decompresses to more than ${limit.limit} bytes (${limit.why}): refused as a decompression bomb`);
         first = false;
         if (manifest.external === 0) {
-          checker = new BundleChecker(manifest, external);
+          checker = new BundleChecker(manifest, external, options.maxIdsInMemory);
           await visitor.manifest?.(manifest, external);
         }
         continue;
       }
       if (!checker) {
         if (name !== EXTERNAL_ENTRY) throw new CorruptBundleError(name, `expected ${EXTERNAL_ENTRY} after the manifest (it announces ${manifest!.external} external ids)`);
+        if (manifest!.external > MAX_EXTERNAL_IDS) throw new CorruptBundleError(name, `announces ${manifest!.external} external ids, more than the ${MAX_EXTERNAL_IDS} allowed`);
         if (size !== 32 * manifest!.external) throw new CorruptBundleError(name, `holds ${size} bytes, the manifest announces ${manifest!.external} ids of 32 bytes`);
         external = parseExternal(await readEntry(entry, size, name), name);
-        checker = new BundleChecker(manifest!, external);
+        checker = new BundleChecker(manifest!, external, options.maxIdsInMemory);
         await visitor.manifest?.(manifest!, external);
+        external = []; // the checker holds them now (spilled when many)
         continue;
       }
       const parsed = parseEntryName(name);
@@ -161,12 +166,18 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
     extract.destroy();
     stream.destroy();
     await piping;
+    checker?.close();
     throw ours ? err : translate(failure ?? err, stageOf);
   }
   if (!manifest) throw new CorruptBundleError('(end)', 'the stream holds no entries: not a memsnap bundle');
   if (!checker) throw new CorruptBundleError(EXTERNAL_ENTRY, `missing: the manifest announces ${manifest.external} external ids (truncated?)`);
-  checker.finish();
-  return { manifest, snapshots: checker.snapshots, external, entries: checker.entries, bytes: checker.bytes, encrypted };
+  const externalCount = checker.externalCount;
+  try {
+    checker.finish();
+  } finally {
+    checker.close();
+  }
+  return { manifest, snapshots: checker.snapshots, external: externalCount, entries: checker.entries, bytes: checker.bytes, encrypted };
 }
 
 /** Decompressed bytes the manifest can explain: entries, tar headers and padding, slack for the end blocks. */

@@ -4,9 +4,11 @@
  * The plan walks the snapshots (depth first, each id once) and notes every object in the
  * order first reached; with bases, it first walks the bases and leaves out everything they
  * reach, listing the ids where the walk stopped as `external-ids`. The write streams each
- * object from the store (read and verified 256 at a time) into tar, zstd (and age), so
- * memory holds one batch of chunks plus the plan: the plan is one id per object (about 150
- * bytes each; 35k for a 137 MB agent), never the bundle's bytes.
+ * object from the store (located 256 at a time, read and verified one by one) into tar,
+ * zstd (and age), so memory holds one chunk plus the plan, never the bundle's bytes. The
+ * plan's id sets spill to a temporary SQLite file past `maxIdsInMemory` ids (about 150
+ * bytes each in memory; a 137 MB agent has 31k objects), so memory stays bounded however
+ * large the snapshots; only the external ids (32 bytes each) are held whole.
  *
  * Deterministic: the same snapshots, bases and level give the same bytes (fixed tar
  * headers, walk order, zstd with fixed parameters and worker count). age encryption adds a random file key.
@@ -20,7 +22,8 @@ import { contentIdToBytes, type ContentId } from '../hash/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import { walkReachable, type Repository } from '../snapshot/index.js';
 import { encryptStream, type BundleEncryption } from './bundle-encryption.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, DEFAULT_BUNDLE_LEVEL, EXTERNAL_ENTRY, MANIFEST_ENTRY, encodeManifest, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
+import { SpillingIdMap } from './spilling-id-map.js';
+import { BUNDLE_ENTRY_KINDS, BUNDLE_FORMAT, BUNDLE_VERSION, MAX_EXTERNAL_IDS, DEFAULT_BUNDLE_LEVEL, EXTERNAL_ENTRY, MANIFEST_ENTRY, encodeManifest, entryName, type BundleManifest } from './bundle-format.js';
 
 /** What to export. */
 export interface ExportOptions {
@@ -32,17 +35,20 @@ export interface ExportOptions {
   readonly level?: number;
   /** Encrypt the bundle with age. */
   readonly encryption?: BundleEncryption;
+  /** Ids the plan keeps in memory before it spills to a temporary file. Default 262,144. */
+  readonly maxIdsInMemory?: number;
   /** Progress in bytes of objects written. */
   readonly onProgress?: ProgressCallback;
 }
 
-/** The objects of a bundle, in write order. */
+/** The objects of a bundle, in write order. Holds a temporary file once large: call `close`. */
 export interface ExportPlan {
   readonly manifest: BundleManifest;
-  /** Every object to write, in order, with its kind. */
-  readonly objects: ReadonlyMap<ContentId, BundleEntryKind>;
+  /** Every object to write, in order, with its kind's code (an index into {@link BUNDLE_ENTRY_KINDS}). */
+  readonly objects: SpillingIdMap;
   /** Ids referenced but provided by the bases, sorted. */
   readonly external: readonly ContentId[];
+  close(): void;
 }
 
 /** What an export wrote. */
@@ -57,34 +63,54 @@ export interface ExportResult {
  * Plans a bundle (see the module comment).
  * @throws InvalidArgumentError for no snapshots or repeated ones; NotFoundError, CorruptChunkError from reads.
  */
-export async function planExport(repo: Repository, options: Pick<ExportOptions, 'snapshots' | 'bases'>): Promise<ExportPlan> {
+export async function planExport(repo: Repository, options: Pick<ExportOptions, 'snapshots' | 'bases' | 'maxIdsInMemory'>): Promise<ExportPlan> {
   const snapshots = [...options.snapshots];
   const bases = [...(options.bases ?? [])];
   if (snapshots.length === 0) throw new InvalidArgumentError('export needs at least one snapshot');
   if (new Set(snapshots).size !== snapshots.length) throw new InvalidArgumentError('a snapshot is named twice');
-  const inBase = new Set<ContentId>();
-  await walkReachable(repo, new Set(bases), (id) => {
-    if (inBase.has(id)) return false;
-    inBase.add(id);
-    return true;
-  });
-  const objects = new Map<ContentId, BundleEntryKind>();
-  const external = new Set<ContentId>();
-  await walkReachable(repo, snapshots, (id, kind) => {
-    if (kind !== 'snapshot' && inBase.has(id)) {
-      external.add(id);
-      return false;
+  const inBase = new SpillingIdMap(options.maxIdsInMemory);
+  const objects = new SpillingIdMap(options.maxIdsInMemory);
+  const external = new SpillingIdMap(options.maxIdsInMemory);
+  try {
+    await walkReachable(repo, new Set(bases), (id) => {
+      if (inBase.has(id)) return false;
+      inBase.set(id, 1);
+      return true;
+    });
+    await walkReachable(repo, snapshots, (id, kind) => {
+      if (kind !== 'snapshot' && inBase.has(id)) {
+        external.set(id, 1);
+        return false;
+      }
+      if (objects.has(id)) return false;
+      objects.set(id, BUNDLE_ENTRY_KINDS.indexOf(kind));
+      return true;
+    });
+    inBase.close();
+    let bytes = 0;
+    for (const batch of batches(objects.keys(), 4096)) for (const loc of repo.chunks.index.lookupMany(batch).values()) bytes += loc.rawLength;
+    const manifest: BundleManifest = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, snapshots, bases, entries: objects.size, bytes, external: external.size };
+    if (external.size > MAX_EXTERNAL_IDS) throw new InvalidArgumentError(`the bases leave ${external.size} objects outside the bundle, more than the ${MAX_EXTERNAL_IDS} a bundle may list; export a full bundle`);
+    const sorted = [...external.sortedKeys()];
+    external.close();
+    return { manifest, objects, external: sorted, close: () => objects.close() };
+  } catch (err) {
+    for (const m of [inBase, objects, external]) m.close();
+    throw err;
+  }
+}
+
+/** Groups an iterable into arrays of `size`. */
+function* batches<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
     }
-    if (objects.has(id)) return false;
-    objects.set(id, kind);
-    return true;
-  });
-  let bytes = 0;
-  const ids = [...objects.keys()];
-  const found = repo.chunks.index.lookupMany(ids);
-  for (const id of ids) bytes += found.get(id)?.rawLength ?? 0;
-  const manifest: BundleManifest = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, snapshots, bases, entries: objects.size, bytes, external: external.size };
-  return { manifest, objects, external: [...external].sort() };
+  }
+  if (batch.length) yield batch;
 }
 
 /**
@@ -97,6 +123,14 @@ export async function exportBundle(repo: Repository, out: Writable, options: Exp
   const level = options.level ?? DEFAULT_BUNDLE_LEVEL;
   if (!Number.isInteger(level) || level < 1 || level > 19) throw new InvalidArgumentError(`bundle zstd level must be 1..19, got ${level}`);
   const plan = await planExport(repo, options);
+  try {
+    return await writePlan(repo, out, plan, level, options);
+  } finally {
+    plan.close();
+  }
+}
+
+async function writePlan(repo: Repository, out: Writable, plan: ExportPlan, level: number, options: ExportOptions): Promise<ExportResult> {
   const pack = tar.pack();
   // zstd's own threads compress while this thread reads chunks (measured ~30% faster on 2
   // cores). Multi-threaded zstd output depends only on the input and parameters, never on
@@ -132,14 +166,12 @@ export async function exportBundle(repo: Repository, out: Writable, options: Exp
 async function writeEntries(repo: Repository, pack: tar.Pack, plan: ExportPlan, onProgress: ProgressCallback | undefined): Promise<void> {
   await addEntry(pack, MANIFEST_ENTRY, encodeManifest(plan.manifest));
   if (plan.external.length > 0) await addEntry(pack, EXTERNAL_ENTRY, Buffer.concat(plan.external.map(contentIdToBytes)));
-  const order = [...plan.objects];
   let done = 0;
-  for (let i = 0; i < order.length; i += 256) {
-    const batch = order.slice(i, i + 256);
+  for (const batch of batches(plan.objects.entries(), 256)) {
     let j = 0;
     for await (const bytes of repo.chunks.getMany(batch.map(([id]) => id))) {
-      const [id, kind] = batch[j++]!;
-      await addEntry(pack, entryName(kind, id), bytes);
+      const [id, code] = batch[j++]!;
+      await addEntry(pack, entryName(BUNDLE_ENTRY_KINDS[code]!, id), bytes);
       done += bytes.length;
       onProgress?.({ phase: 'export', done, total: plan.manifest.bytes, unit: 'bytes' });
     }

@@ -42,5 +42,5 @@ export async function verifyBundle(input: Readable, options: ReadBundleOptions =
     const s = r.snapshots.get(id)!;
     return { id, agent: s.agent, parent: s.parent, timeMs: s.timeMs, kind: s.kind, tags: s.tags, bytes: s.totals?.bytes ?? 0 };
   });
-  return { ok: true, manifest: r.manifest, snapshots, entries: r.entries, bytes: r.bytes, external: r.external.length, encrypted: r.encrypted };
+  return { ok: true, manifest: r.manifest, snapshots, entries: r.entries, bytes: r.bytes, external: r.external, encrypted: r.encrypted };
 }
