@@ -14,7 +14,7 @@
  */
 import { CorruptBundleError, CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
-import { decodeListNode, ObjectReader, readSnapshot, readTree, type Snapshot } from '../snapshot/index.js';
+import { assertAgentId, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, type Snapshot } from '../snapshot/index.js';
 import { BUNDLE_ENTRY_KINDS, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
 import { SpillingIdMap } from './spilling-id-map.js';
 
@@ -108,6 +108,9 @@ export class BundleChecker {
     try {
       if (kind === 'snapshot') {
         const s = await readSnapshot(this.objects, id);
+        // Agent ids and tags become catalog keys on import: the same rules as a capture.
+        assertAgentId(s.agent);
+        for (const tag of s.tags) assertTag(tag);
         this.snapshots.set(id, s);
         out.push(['tree', s.sources.memdir.tree]);
         if (s.sources.databases) out.push(['tree', s.sources.databases.tree]);

@@ -129,6 +129,17 @@ describe('hostile bundles', () => {
     await refused(await rebuilt([{ name: MANIFEST_ENTRY, bytes: Buffer.from('{not json') }, ...entries.slice(1)]), /not JSON/);
   });
 
+  it('refuses snapshot roots whose agent id or tags could not be captured (they become catalog keys)', async () => {
+    const manifest = JSON.parse(entries[0]!.bytes.toString()) as { snapshots: string[]; bytes: number };
+    const root = JSON.parse(entries[1]!.bytes.toString()) as Record<string, unknown>;
+    for (const [change, why] of [[{ agent: '../../evil' }, /bad agent id/], [{ tags: ['-rf'] }, /bad tag/]] as const) {
+      const forged = Buffer.from(JSON.stringify({ ...root, ...change }));
+      const id = hashContent(forged);
+      const m = { ...manifest, snapshots: [id], bytes: manifest.bytes - entries[1]!.bytes.length + forged.length };
+      await refused(await rebuilt([{ name: MANIFEST_ENTRY, bytes: Buffer.from(JSON.stringify(m)) }, { name: `snapshot/${id}`, bytes: forged }, ...entries.slice(2)]), why);
+    }
+  });
+
   it('refuses garbage, empty input, a plain tar and an armored age file', async () => {
     await refused(Buffer.from('PK\x03\x04 this is a zip file, not a bundle at all'), /not a memsnap bundle \(starts with bytes 504b0304/);
     await refused(Buffer.alloc(0), /empty input/);
