@@ -67,9 +67,13 @@ export async function importBundle(repo: Repository, input: Readable, options: I
       input,
       {
         manifest: (manifest, external) => {
-          const present = external.length ? repo.chunks.index.presentAmong(external).length : 0;
-          if (present < external.length) throw new MissingBaseError(manifest.bases, external.length - present);
           writer = repo.chunks.createWriter();
+          // The writer records what it found present, so the commit's confirmReferences()
+          // also vouches for the base's objects the imported snapshots lean on (GC safety).
+          writer.prefetchPresence(external);
+          let missing = 0;
+          for (const id of external) if (!writer.has(id)) missing++;
+          if (missing > 0) throw new MissingBaseError(manifest.bases, missing);
         },
         entry: async (kind, id, bytes) => {
           await writer!.putWithId(id, bytes, KIND_BYTE[kind]);
