@@ -2,23 +2,23 @@
  * Reads a bundle stream and hands its verified objects to a visitor, trusting nothing.
  *
  * Layers, outside in: an optional age envelope (recognized by its first line), the zstd
- * stream (recognized by its magic; anything else is "not a bundle"), a byte counter that
- * refuses to decompress more than the manifest can explain (decompression bombs), and the
- * tar archive. Each tar entry must be a regular file with one of the exact names of the
+ * stream (recognized by its magic; anything else is "not a bundle"), decompressed only as
+ * fast as it is consumed and never beyond what the manifest can explain (decompression
+ * bombs; see bounded-decompress.ts), and the tar archive. Each tar entry must be a regular file with one of the exact names of the
  * format (no paths: nothing from a bundle is ever used as a file name), within the size
  * limits, the manifest first. Each object is checked by {@link BundleChecker} before the
  * visitor sees it. Memory: one entry (at most 16 MiB) plus the checker's id sets.
  */
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { DecompressStream } from 'zstd-napi';
 import { CorruptBundleError, MemsnapError } from '../errors/index.js';
 import { contentIdFromBytes, type ContentId } from '../hash/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { AGE_ARMOR_MAGIC, AGE_MAGIC, decryptStream, type BundleDecryption } from './bundle-encryption.js';
 import { BundleChecker } from './bundle-checker.js';
+import { boundedDecompress, type ByteCap } from './bounded-decompress.js';
 import {
   DEFAULT_MAX_BUNDLE_BYTES,
   EXTERNAL_ENTRY,
@@ -67,22 +67,6 @@ export interface BundleReadResult {
   readonly encrypted: boolean;
 }
 
-/** Counts decompressed bytes and fails past `limit` (a decompression bomb). */
-class ByteLimit extends Transform {
-  seen = 0;
-  constructor(
-    public limit: number,
-    public why: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) return done(new CorruptBundleError('(zstd stream)', `decompresses to more than ${this.limit} bytes (${this.why}): refused as a decompression bomb`));
-    done(null, chunk);
-  }
-}
-
 /**
  * Reads, verifies and visits a whole bundle.
  * @throws CorruptBundleError (not a bundle, hostile or damaged entry, truncated stream, bomb,
@@ -104,15 +88,21 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
     stream.destroy();
     throw new CorruptBundleError('(start)', head.length === 0 ? 'empty input: not a memsnap bundle' : `not a memsnap bundle (starts with bytes ${head.subarray(0, 8).toString('hex')}, expected a zstd stream or an age file)`);
   }
-  const limit = new ByteLimit(Math.min(maxBytes, MAX_MANIFEST_BYTES + 64 * 1024), 'before its manifest');
+  const limit: ByteCap = { limit: Math.min(maxBytes, MAX_MANIFEST_BYTES + 64 * 1024), why: 'before its manifest', seen: 0 };
   const extract = tar.extract();
-  const decompress = new DecompressStream();
   // Errors are named by the stage that raised them, not by their wording.
   const stageOf = new Map<unknown, string>();
-  decompress.on('error', (err) => void (stageOf.has(err) || stageOf.set(err, '(zstd stream)')));
+  const decompress = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    try {
+      yield* boundedDecompress(source, limit);
+    } catch (err) {
+      stageOf.set(err, '(zstd stream)');
+      throw err;
+    }
+  };
   extract.on('error', (err) => void (stageOf.has(err) || stageOf.set(err, '(tar stream)')));
   let failure: unknown;
-  const piping = pipeline(stream, decompress, limit, extract).catch((err: unknown) => {
+  const piping = pipeline(stream, decompress, extract).catch((err: unknown) => {
     failure ??= err;
   });
   let checker: BundleChecker | undefined;
@@ -154,6 +144,11 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
       if (size > MAX_ENTRY_BYTES) throw new CorruptBundleError(name, `entry of ${size} bytes exceeds the ${MAX_ENTRY_BYTES}-byte limit`);
       const bytes = await readEntry(entry, size, name);
       await checker.accept(parsed.kind, parsed.id, bytes);
+      if (checker.entries === manifest!.entries) {
+        // Everything announced has arrived: only the tar end blocks may follow.
+        limit.limit = Math.min(limit.limit, limit.seen + TRAILER_SLACK);
+        limit.why = 'after the last entry the manifest announces';
+      }
       await visitor.entry?.(parsed.kind, parsed.id, bytes);
       options.onProgress?.({ phase: 'bundle', done: checker.bytes, total: manifest!.bytes, unit: 'bytes' });
     }
@@ -179,6 +174,9 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
   }
   return { manifest, snapshots: checker.snapshots, external: externalCount, entries: checker.entries, bytes: checker.bytes, encrypted };
 }
+
+/** Decompressed bytes allowed after the last announced entry (tar end blocks, read-ahead). */
+const TRAILER_SLACK = 1 << 20;
 
 /** Decompressed bytes the manifest can explain: entries, tar headers and padding, slack for the end blocks. */
 function promisedBytes(m: BundleManifest, manifestSize: number): number {
