@@ -19,6 +19,12 @@ export const AGE_MAGIC = Buffer.from('age-encryption.org/v1\n');
 /** First line of an armored (`age -a`) file, which bundles do not accept. */
 export const AGE_ARMOR_MAGIC = Buffer.from('-----BEGIN AGE ENCRYPTED FILE-----');
 
+/**
+ * Longest age header accepted, in bytes (1 MiB: hundreds of recipients). age-encryption
+ * reads header lines without a limit, so a hostile file could otherwise grow memory forever.
+ */
+export const MAX_AGE_HEADER_BYTES = 1 << 20;
+
 /** How to encrypt a bundle: recipients or one passphrase, never both. */
 export interface BundleEncryption {
   /** age recipients (`age1...`, `age1pq1...`). */
@@ -104,9 +110,10 @@ export async function decryptStream(input: Readable, dec: BundleDecryption | und
     throw new InvalidArgumentError(`not an age identity (${(err as Error).message})`);
   }
   for (const p of passphrases) d.addPassphrase(p);
+  const bounded = await withBoundedHeader(input);
   let out: ReadableStream<Uint8Array>;
   try {
-    out = await d.decrypt(Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>);
+    out = await d.decrypt(Readable.toWeb(bounded) as unknown as ReadableStream<Uint8Array>);
   } catch (err) {
     input.destroy();
     const msg = (err as Error).message;
@@ -126,4 +133,40 @@ export async function decryptStream(input: Readable, dec: BundleDecryption | und
     cb(err);
   };
   return guarded;
+}
+
+/** Index just past the header's final `--- MAC` line, or -1 when it has not arrived yet. */
+function headerEnd(b: Buffer): number {
+  const mac = b.indexOf('\n---');
+  if (mac < 0) return -1;
+  const eol = b.indexOf(0x0a, mac + 1);
+  return eol < 0 ? -1 : eol + 1;
+}
+
+/**
+ * Reads the whole age header (at most {@link MAX_AGE_HEADER_BYTES}) before decryption
+ * starts; returns a stream of everything read.
+ * @throws CorruptBundleError for a longer header.
+ */
+async function withBoundedHeader(input: Readable): Promise<Readable> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  while (headerEnd(head) < 0) {
+    if (head.length > MAX_AGE_HEADER_BYTES) {
+      input.destroy();
+      throw new CorruptBundleError('(age header)', `no end of the age header within ${MAX_AGE_HEADER_BYTES} bytes`);
+    }
+    const r = await it.next();
+    if (r.done) break;
+    head = Buffer.concat([head, Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value)]);
+  }
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return Readable.from(all(), { objectMode: false });
 }

@@ -3,6 +3,7 @@
  * key, no key, and a tampered ciphertext, each with a clear outcome. Inside the envelope the
  * bundle is the same deterministic bytes as an unencrypted export.
  */
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { CorruptBundleError, DecryptionFailedError, InvalidArgumentError } from '../../src/errors/index.js';
@@ -85,6 +86,20 @@ describe('age-encrypted bundles', () => {
     } finally {
       await src.close();
     }
+  });
+
+  it('refuses an age header that never ends, without reading it all', async () => {
+    const endless = Readable.from(
+      (function* () {
+        yield Buffer.from('age-encryption.org/v1\n-> X25519 ');
+        for (let i = 0; i < 1 << 14; i++) yield Buffer.alloc(64 * 1024, 0x41); // 1 GiB of 'A', no newline
+      })(),
+      { objectMode: false },
+    );
+    const identity = await generateX25519Identity();
+    const err = await verifyBundle(endless, { decryption: { identities: [identity] } }).catch((e: unknown) => e);
+    expect(err, String(err)).toBeInstanceOf(CorruptBundleError);
+    expect((err as Error).message).toMatch(/no end of the age header within 1048576 bytes/);
   });
 
   it('parses recipients files and identity files as age writes them', () => {
