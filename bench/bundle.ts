@@ -34,10 +34,24 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'memsnap-bench-bundle-'));
 const rows: BenchRow[] = [];
 const row = (name: string, value: number, unit: string, note?: string): void => void rows.push({ group: 'bundle', name, value, unit, ...(note ? { note } : {}) });
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** Runs `fn`, timing it and sampling memory: peak growth of RSS and of heap + array buffers, in bytes. */
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T; rssGrowth: number; heapGrowth: number }> {
+  const heap = (): number => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const rss0 = process.memoryUsage().rss;
+  const heap0 = heap();
+  let rss = rss0;
+  let h = heap0;
+  const timer = setInterval(() => {
+    rss = Math.max(rss, process.memoryUsage().rss);
+    h = Math.max(h, heap());
+  }, 5);
   const t = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - t, value };
+  try {
+    const value = await fn();
+    return { ms: performance.now() - t, value, rssGrowth: Math.max(rss, process.memoryUsage().rss) - rss0, heapGrowth: Math.max(h, heap()) - heap0 };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 const best = (xs: number[]): number => Math.min(...xs);
@@ -58,7 +72,7 @@ try {
     const r = await timed(() => exportTo(file, { snapshots: [first] }));
     exports.push(r.ms);
     objectBytes = r.value.manifest.bytes;
-    row(`full export run ${i + 1}`, r.ms, 'ms', `${r.value.manifest.entries} objects`);
+    row(`full export run ${i + 1}`, r.ms, 'ms', `${r.value.manifest.entries} objects; peak growth: RSS ${(r.rssGrowth / MB).toFixed(0)} MB, heap+buffers ${(r.heapGrowth / MB).toFixed(0)} MB`);
   }
   const bundleBytes = fs.statSync(file).size;
   row('export', objectBytes / best(exports) / 1e3, 'MB/s', `${(objectBytes / MB).toFixed(1)} MB of objects, best of ${runs}`);
@@ -74,7 +88,9 @@ try {
   for (let i = 0; i < runs; i++) {
     progress(`import ${i + 1}/${runs}`);
     const dst = await Repository.init(path.join(work, `dst-${i}`));
-    imports.push((await timed(() => importBundle(dst, fs.createReadStream(file)))).ms);
+    const r = await timed(() => importBundle(dst, fs.createReadStream(file)));
+    imports.push(r.ms);
+    row(`import run ${i + 1}`, r.ms, 'ms', `peak growth: RSS ${(r.rssGrowth / MB).toFixed(0)} MB, heap+buffers ${(r.heapGrowth / MB).toFixed(0)} MB`);
     await dst.close();
     fs.rmSync(path.join(work, `dst-${i}`), { recursive: true, force: true });
   }
