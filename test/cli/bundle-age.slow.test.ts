@@ -74,6 +74,10 @@ describe.runIf(HAVE_AGE || CI)('age interoperability', () => {
     const imp = runCli(['import', byAge, '-i', bob.file, '--json'], { MEMSNAP_STORE: path.join(root, 'dst') });
     expect(imp.code, imp.stderr).toBe(0);
 
+    const restored = runCli(['restore', '--from-bundle', enc, '-i', alice.file, '--target', path.join(root, 'restored'), '--json'], {});
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'restored', 'notes', 'pinned.md')).equals(fs.readFileSync(path.join(fx.dir, 'notes', 'pinned.md')))).toBe(true);
+
     const wrong = runCli(['bundle', 'verify', byAge, '-i', alice.file, '--json'], {});
     expect(wrong.code).toBe(exitCodeFor('DECRYPTION_FAILED'));
     expect(wrong.json<{ error: { code: string; message: string } }>().error.message).toMatch(/cannot decrypt the bundle/);

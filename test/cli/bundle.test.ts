@@ -91,6 +91,7 @@ describe('memsnap export / import / bundle verify / restore --from-bundle', () =
     expect(ver.json<{ ok: boolean; error: { code: string } }>()).toMatchObject({ ok: false, error: { code: 'CORRUPT_BUNDLE' } });
     expect(runCli(['import', file], src).code).toBe(exitCodeFor('CORRUPT_BUNDLE')); // the base is there; the damage is found
     expect(runCli(['export', 'bo', '--json', '-o', '-'], src).code).toBe(2);
+    expect(runCli(['restore', '--from-bundle', file, '--target', path.join(root, 'x'), '--databases-to-origin'], {}).stderr).toContain('--databases-to-origin is refused with --from-bundle');
     expect(runCli(['export', 'bo'], src).stderr).toContain('--output');
   }, 120_000);
 });

@@ -34,7 +34,8 @@ Options:
   --durable             fsync every restored file before returning (slower)
   --from-bundle FILE    restore from a bundle file (- for stdin) instead of the store: it is
                         verified into a temporary store beside the target, then removed;
-                        SNAPSHOT defaults to the bundle's head when it holds one agent
+                        SNAPSHOT defaults to the bundle's head when it holds one agent;
+                        not with --in-place or --databases-to-origin
   -i, --identity FILE   with --from-bundle: age identity file (repeatable)
 ${PASSPHRASE_USAGE}`,
   async run(args, { out, env }) {
@@ -60,6 +61,10 @@ ${PASSPHRASE_USAGE}`,
     if (!values.target) throw new InvalidArgumentError('restore needs --target DIR');
     if (fromBundle !== undefined && values['in-place']) {
       throw new InvalidArgumentError('--from-bundle restores into a new directory only; import the bundle and restore --in-place from the store (which keeps the pre-operation snapshot)');
+    }
+    if (fromBundle !== undefined && values['databases-to-origin']) {
+      // A bundle's origins are absolute paths written by whoever made it: never a default target.
+      throw new InvalidArgumentError('--databases-to-origin is refused with --from-bundle (the bundle names the paths); give --database-target NAME=PATH');
     }
     const restore = async (repo: Repository, snapshot: string): Promise<number> => {
       const bar = out.progress('restore');
