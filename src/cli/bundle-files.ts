@@ -37,6 +37,13 @@ export async function writeBundleOutput<T>(file: string, write: (out: Writable) 
   }
   try {
     const result = await write(out);
+    // Durable before it takes the name: a bundle is often deleted at the source once sent.
+    const fd = fs.openSync(temp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(temp, target);
     return result;
   } catch (err) {

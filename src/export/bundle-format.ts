@@ -14,11 +14,10 @@
  * ```
  * Object entries hold the raw bytes whose BLAKE3 is `<id>`; the outer zstd compresses.
  */
-import { UnsupportedVersionError } from '../errors/index.js';
+import { CorruptBundleError, UnsupportedVersionError } from '../errors/index.js';
 import { isContentId, type ContentId } from '../hash/index.js';
 import { MAX_CHUNK_BYTES } from '../cas/index.js';
 import type { ReachableKind } from '../snapshot/index.js';
-import { CorruptBundleError } from '../errors/index.js';
 
 /** `format` member of every bundle manifest. */
 export const BUNDLE_FORMAT = 'memsnap-bundle';
@@ -47,7 +46,6 @@ export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 export type BundleEntryKind = ReachableKind;
 /** Every entry kind; an index into this is the kind's small-integer code. */
 export const BUNDLE_ENTRY_KINDS: readonly BundleEntryKind[] = ['snapshot', 'tree', 'list', 'chunk'];
-const KINDS = BUNDLE_ENTRY_KINDS;
 
 /** The manifest: what a bundle holds and what its receiver must already have. */
 export interface BundleManifest {
@@ -76,7 +74,7 @@ export function parseEntryName(name: string): { kind: BundleEntryKind; id: Conte
   if (slash < 0) return undefined;
   const kind = name.slice(0, slash) as BundleEntryKind;
   const id = name.slice(slash + 1);
-  return KINDS.includes(kind) && isContentId(id) ? { kind, id } : undefined;
+  return BUNDLE_ENTRY_KINDS.includes(kind) && isContentId(id) ? { kind, id } : undefined;
 }
 
 /** The canonical JSON bytes of a manifest (keys sorted, no whitespace). */

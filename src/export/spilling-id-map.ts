@@ -37,10 +37,12 @@ export class SpillingIdMap {
     return this.db !== undefined;
   }
 
+  /** Whether `id` is in the map. */
   has(id: ContentId): boolean {
     return this.get(id) !== undefined;
   }
 
+  /** The value of `id`, or undefined. */
   get(id: ContentId): number | undefined {
     if (this.memory) return this.memory.get(id);
     return this.stmts!.get.get(contentIdToBytes(id)) as number | undefined;
@@ -66,6 +68,7 @@ export class SpillingIdMap {
     }
   }
 
+  /** Removes `id` (no-op when absent). */
   delete(id: ContentId): void {
     if (this.memory) {
       if (this.memory.delete(id)) this.count--;

@@ -140,6 +140,18 @@ describe('hostile bundles', () => {
     }
   });
 
+  it('refuses objects of an unknown version inside a well-formed bundle', async () => {
+    // Rewrite the root tree as version 2, and the snapshot and manifest to match.
+    const manifest = JSON.parse(entries[0]!.bytes.toString()) as { snapshots: string[]; bytes: number };
+    const root = JSON.parse(entries[1]!.bytes.toString()) as { sources: { memdir: { tree: string } } };
+    const treeAt = entries.findIndex((e) => e.name === `tree/${root.sources.memdir.tree}`);
+    const tree = Buffer.from(entries[treeAt]!.bytes.toString().replace(/"v":1}$/, '"v":2}'));
+    const snap = Buffer.from(entries[1]!.bytes.toString().replace(root.sources.memdir.tree, hashContent(tree)));
+    const m = { ...manifest, snapshots: [hashContent(snap)], bytes: manifest.bytes + snap.length - entries[1]!.bytes.length + tree.length - entries[treeAt]!.bytes.length };
+    const list = entries.map((e, i) => (i === 0 ? { name: e.name, bytes: Buffer.from(JSON.stringify(m)) } : i === 1 ? { name: `snapshot/${hashContent(snap)}`, bytes: snap } : i === treeAt ? { name: `tree/${hashContent(tree)}`, bytes: tree } : e));
+    await refused(await rebuilt(list), /tree object .* has format 2/, UnsupportedVersionError);
+  });
+
   it('refuses garbage, empty input, a plain tar and an armored age file', async () => {
     await refused(Buffer.from('PK\x03\x04 this is a zip file, not a bundle at all'), /not a memsnap bundle \(starts with bytes 504b0304/);
     await refused(Buffer.alloc(0), /empty input/);
