@@ -74,20 +74,7 @@ export interface BundleReadResult {
  */
 export async function readBundle(input: Readable, visitor: BundleVisitor = {}, options: ReadBundleOptions = {}): Promise<BundleReadResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-  let { head, stream } = await sniff(input, AGE_MAGIC.length);
-  let encrypted = false;
-  if (head.length >= 14 && AGE_ARMOR_MAGIC.subarray(0, head.length).equals(head.subarray(0, AGE_ARMOR_MAGIC.length))) {
-    stream.destroy();
-    throw new CorruptBundleError('(start)', 'this is an armored age file; decrypt it with `age -d` or export without armor');
-  }
-  if (head.length >= AGE_MAGIC.length && head.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC)) {
-    encrypted = true;
-    ({ head, stream } = await sniff(await decryptStream(stream, options.decryption), ZSTD_MAGIC.length));
-  }
-  if (head.length < ZSTD_MAGIC.length || !head.subarray(0, 4).equals(ZSTD_MAGIC)) {
-    stream.destroy();
-    throw new CorruptBundleError('(start)', head.length === 0 ? 'empty input: not a memsnap bundle' : `not a memsnap bundle (starts with bytes ${head.subarray(0, 8).toString('hex')}, expected a zstd stream or an age file)`);
-  }
+  const { stream, encrypted } = await openEnvelope(input, options);
   const limit: ByteCap = { limit: Math.min(maxBytes, MAX_MANIFEST_BYTES + 64 * 1024), why: 'before its manifest', seen: 0 };
   const extract = tar.extract();
   // Errors are named by the stage that raised them, not by their wording.
@@ -173,6 +160,28 @@ export async function readBundle(input: Readable, visitor: BundleVisitor = {}, o
     checker.close();
   }
   return { manifest, snapshots: checker.snapshots, external: externalCount, entries: checker.entries, bytes: checker.bytes, encrypted };
+}
+
+/**
+ * Recognizes the outer layers: refuses armored age and anything that is not zstd, opens an
+ * age envelope. Returns the zstd stream (its first bytes already checked).
+ */
+async function openEnvelope(input: Readable, options: ReadBundleOptions): Promise<{ stream: Readable; encrypted: boolean }> {
+  let { head, stream } = await sniff(input, AGE_MAGIC.length);
+  let encrypted = false;
+  if (head.length >= 14 && AGE_ARMOR_MAGIC.subarray(0, head.length).equals(head.subarray(0, AGE_ARMOR_MAGIC.length))) {
+    stream.destroy();
+    throw new CorruptBundleError('(start)', 'this is an armored age file; decrypt it with `age -d` or export without armor');
+  }
+  if (head.length >= AGE_MAGIC.length && head.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC)) {
+    encrypted = true;
+    ({ head, stream } = await sniff(await decryptStream(stream, options.decryption), ZSTD_MAGIC.length));
+  }
+  if (head.length < ZSTD_MAGIC.length || !head.subarray(0, 4).equals(ZSTD_MAGIC)) {
+    stream.destroy();
+    throw new CorruptBundleError('(start)', head.length === 0 ? 'empty input: not a memsnap bundle' : `not a memsnap bundle (starts with bytes ${head.subarray(0, 8).toString('hex')}, expected a zstd stream or an age file)`);
+  }
+  return { stream, encrypted };
 }
 
 /** Decompressed bytes allowed after the last announced entry (tar end blocks, read-ahead). */
