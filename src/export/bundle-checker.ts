@@ -1,7 +1,7 @@
 /**
  * Checks a bundle's objects as they stream past, without any store: every entry hashes to
  * its id, was announced by an object before it (or is a snapshot the manifest lists), has
- * the kind it was referenced as, and comes once; at the end, everything any object
+ * the kind (and, for data chunks, the length) it was referenced as, and comes once; at the end, everything any object
  * referenced arrived or is provided by the bases (`external-ids`), and the counts match the
  * manifest. Because the snapshot id is the hash of its root and every object names its
  * children by hash, passing these checks proves each snapshot in the bundle complete and
@@ -15,7 +15,7 @@
 import { CorruptBundleError, CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
 import { assertAgentId, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, type Snapshot } from '../snapshot/index.js';
-import { BUNDLE_ENTRY_KINDS, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
+import { BUNDLE_ENTRY_KINDS, MAX_ENTRY_BYTES, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
 import { SpillingIdMap } from './spilling-id-map.js';
 
 /** Verifies entries in stream order; see the module comment. */
@@ -71,15 +71,16 @@ export class BundleChecker {
     if (kind === 'snapshot') {
       if (!this.roots.has(id)) throw new CorruptBundleError(name, 'snapshot not listed in the manifest');
     } else {
-      const code = this.expected.get(id);
-      const wanted = code === undefined ? undefined : BUNDLE_ENTRY_KINDS[code];
-      if (wanted === undefined) throw new CorruptBundleError(name, 'unexpected entry: no object before it references it');
+      const value = this.expected.get(id);
+      if (value === undefined) throw new CorruptBundleError(name, 'unexpected entry: no object before it references it');
+      const { kind: wanted, length } = decodeExpected(value);
       if (wanted !== kind) throw new CorruptBundleError(name, `referenced as a ${wanted}, sent as a ${kind}`);
+      if (length !== undefined && length !== bytes.length) throw new CorruptBundleError(name, `referenced as ${length} bytes, holds ${bytes.length}`);
     }
     if (++this.entries > this.manifest.entries) throw new CorruptBundleError(name, `more entries than the ${this.manifest.entries} the manifest announces`);
     this.bytes += bytes.length;
     if (this.bytes > this.manifest.bytes) throw new CorruptBundleError(name, `more bytes than the ${this.manifest.bytes} the manifest announces`);
-    for (const [childKind, child] of await this.children(kind, id, bytes)) this.expect(name, childKind, child);
+    for (const [childKind, child, length] of await this.children(kind, id, bytes)) this.expect(name, childKind, child, length);
     this.expected.delete(id);
     this.received.set(id, 1);
   }
@@ -87,22 +88,27 @@ export class BundleChecker {
   /** Checks that the bundle is complete. @throws CorruptBundleError naming what is missing. */
   finish(): void {
     for (const root of this.manifest.snapshots) if (!this.received.has(root)) throw new CorruptBundleError(entryName('snapshot', root), 'missing: the manifest lists it but the bundle ends without it (truncated?)');
-    for (const [id, code] of this.expected.entries()) throw new CorruptBundleError(entryName(BUNDLE_ENTRY_KINDS[code]!, id), `missing: referenced but never sent (${this.expected.size} objects missing; truncated?)`);
+    for (const [id, value] of this.expected.entries()) throw new CorruptBundleError(entryName(decodeExpected(value).kind, id), `missing: referenced but never sent (${this.expected.size} objects missing; truncated?)`);
     if (this.entries !== this.manifest.entries || this.bytes !== this.manifest.bytes) {
       throw new CorruptBundleError('(end)', `the bundle holds ${this.entries} entries of ${this.bytes} bytes, the manifest announces ${this.manifest.entries} of ${this.manifest.bytes}`);
     }
   }
 
-  private expect(from: string, kind: BundleEntryKind, id: ContentId): void {
+  private expect(from: string, kind: BundleEntryKind, id: ContentId, length: number | undefined): void {
+    if (length !== undefined && !(length >= 0 && length <= MAX_ENTRY_BYTES)) throw new CorruptBundleError(from, `references chunk ${id.slice(0, 12)} of ${length} bytes (chunks are at most ${MAX_ENTRY_BYTES})`);
     if (this.received.has(id) || this.external.has(id)) return;
-    const code = BUNDLE_ENTRY_KINDS.indexOf(kind);
+    const value = encodeExpected(kind, length);
     const prior = this.expected.get(id);
-    if (prior !== undefined && prior !== code) throw new CorruptBundleError(from, `references ${id.slice(0, 12)} as a ${kind}, elsewhere as a ${BUNDLE_ENTRY_KINDS[prior]}`);
-    if (prior === undefined) this.expected.set(id, code);
+    if (prior !== undefined && prior !== value) {
+      const p = decodeExpected(prior);
+      throw new CorruptBundleError(from, `references ${id.slice(0, 12)} as a ${kind}${length === undefined ? '' : ` of ${length} bytes`}, elsewhere as a ${p.kind}${p.length === undefined ? '' : ` of ${p.length} bytes`}`);
+    }
+    if (prior === undefined) this.expected.set(id, value);
   }
 
-  private async children(kind: BundleEntryKind, id: ContentId, bytes: Uint8Array): Promise<[BundleEntryKind, ContentId][]> {
-    const out: [BundleEntryKind, ContentId][] = [];
+  /** What an object references: kind, id, and for data chunks the length it names. */
+  private async children(kind: BundleEntryKind, id: ContentId, bytes: Uint8Array): Promise<[BundleEntryKind, ContentId, number?][]> {
+    const out: [BundleEntryKind, ContentId, number?][] = [];
     if (kind === 'chunk') return out;
     this.current = { id, bytes };
     try {
@@ -117,12 +123,12 @@ export class BundleChecker {
       } else if (kind === 'tree') {
         for (const e of await readTree(this.objects, id)) {
           if (e.tree) out.push(['tree', e.tree]);
-          for (const [c] of e.content?.chunks ?? []) out.push(['chunk', c]);
+          for (const [c, n] of e.content?.chunks ?? []) out.push(['chunk', c, n]);
           if (e.content?.list) out.push(['list', e.content.list]);
         }
       } else {
         const node = decodeListNode(id, bytes);
-        for (const [c] of node.items) out.push([node.level > 0 ? 'list' : 'chunk', c]);
+        for (const [c, n] of node.items) out.push(node.level > 0 ? ['list', c] : ['chunk', c, n]);
       }
     } catch (err) {
       if (err instanceof CorruptChunkError || err instanceof InvalidArgumentError) throw new CorruptBundleError(entryName(kind, id), String(err.data['reason'] ?? err.message), err);
@@ -132,4 +138,14 @@ export class BundleChecker {
     }
     return out;
   }
+}
+
+/** A referenced object's kind and, for data chunks, the length its reference names, as one integer. */
+function encodeExpected(kind: BundleEntryKind, length: number | undefined): number {
+  return BUNDLE_ENTRY_KINDS.indexOf(kind) + (length === undefined ? 0 : 4 * (length + 1));
+}
+
+function decodeExpected(value: number): { kind: BundleEntryKind; length: number | undefined } {
+  const kind = BUNDLE_ENTRY_KINDS[value % 4]!;
+  return value < 4 ? { kind, length: undefined } : { kind, length: Math.floor(value / 4) - 1 };
 }

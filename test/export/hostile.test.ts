@@ -140,16 +140,27 @@ describe('hostile bundles', () => {
     }
   });
 
-  it('refuses objects of an unknown version inside a well-formed bundle', async () => {
-    // Rewrite the root tree as version 2, and the snapshot and manifest to match.
+  /** The bundle with its memdir root tree rewritten by `edit`, and the snapshot and manifest re-hashed to match. */
+  function withRootTree(edit: (json: string) => string): RawEntry[] {
     const manifest = JSON.parse(entries[0]!.bytes.toString()) as { snapshots: string[]; bytes: number };
     const root = JSON.parse(entries[1]!.bytes.toString()) as { sources: { memdir: { tree: string } } };
     const treeAt = entries.findIndex((e) => e.name === `tree/${root.sources.memdir.tree}`);
-    const tree = Buffer.from(entries[treeAt]!.bytes.toString().replace(/"v":1}$/, '"v":2}'));
+    const tree = Buffer.from(edit(entries[treeAt]!.bytes.toString()));
+    expect(tree.equals(entries[treeAt]!.bytes)).toBe(false);
     const snap = Buffer.from(entries[1]!.bytes.toString().replace(root.sources.memdir.tree, hashContent(tree)));
     const m = { ...manifest, snapshots: [hashContent(snap)], bytes: manifest.bytes + snap.length - entries[1]!.bytes.length + tree.length - entries[treeAt]!.bytes.length };
-    const list = entries.map((e, i) => (i === 0 ? { name: e.name, bytes: Buffer.from(JSON.stringify(m)) } : i === 1 ? { name: `snapshot/${hashContent(snap)}`, bytes: snap } : i === treeAt ? { name: `tree/${hashContent(tree)}`, bytes: tree } : e));
-    await refused(await rebuilt(list), /tree object .* has format 2/, UnsupportedVersionError);
+    return entries.map((e, i) => (i === 0 ? { name: e.name, bytes: Buffer.from(JSON.stringify(m)) } : i === 1 ? { name: `snapshot/${hashContent(snap)}`, bytes: snap } : i === treeAt ? { name: `tree/${hashContent(tree)}`, bytes: tree } : e));
+  }
+
+  it('refuses objects of an unknown version inside a well-formed bundle', async () => {
+    await refused(await rebuilt(withRootTree((t) => t.replace(/"v":1}$/, '"v":2}'))), /tree object .* has format 2/, UnsupportedVersionError);
+  });
+
+  it('refuses a chunk whose length differs from the length its tree names', async () => {
+    const forged = withRootTree((t) => t.replace(/\["([0-9a-f]{64})",(\d+)\]/, (_, id: string, n: string) => `["${id}",${Number(n) + 1}]`));
+    await refused(await rebuilt(forged), /referenced as \d+ bytes, holds \d+/);
+    const huge = withRootTree((t) => t.replace(/\["([0-9a-f]{64})",(\d+)\]/, (_, id: string) => `["${id}",${2 ** 40}]`));
+    await refused(await rebuilt(huge), /of 1099511627776 bytes \(chunks are at most 16777216\)/);
   });
 
   it('refuses garbage, empty input, a plain tar and an armored age file', async () => {
