@@ -72,6 +72,29 @@ describe('bundle round trip', () => {
     }
   });
 
+  it('carries several agents in one bundle, their shared chunks once, and sets each head', async () => {
+    const root = tempDir();
+    const one = createAgentFixture(path.join(root, 'one'), { seed: 6, git: false });
+    const two = createAgentFixture(path.join(root, 'two'), { seed: 6, git: false }); // same content, other mtimes
+    const src = await newRepo(root, 'src');
+    const dst = await newRepo(root, 'dst');
+    try {
+      const a = (await capture(src, one.dir, 'ann')) as ContentId;
+      const b = (await capture(src, two.dir, 'bob')) as ContentId;
+      const both = await exportToBuffer(src, { snapshots: [a, b] });
+      const alone = await exportToBuffer(src, { snapshots: [a] });
+      expect(both.result.manifest.bytes).toBeLessThan(alone.result.manifest.bytes * 1.2);
+      const r = await importBundle(dst, streamOf(both.bytes));
+      expect(r.refs.map((x) => [x.agent, x.action, x.head])).toEqual([
+        ['ann', 'created', a],
+        ['bob', 'created', b],
+      ]);
+    } finally {
+      await src.close();
+      await dst.close();
+    }
+  });
+
   it('puts a whole history in one bundle, sharing chunks, and imports it with seq numbers and head', async () => {
     const root = tempDir();
     const fx = createAgentFixture(root, { seed: 5 });
