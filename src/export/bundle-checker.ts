@@ -14,9 +14,12 @@
  */
 import { CorruptBundleError, CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
-import { assertAgentId, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, type Snapshot } from '../snapshot/index.js';
+import { assertAgentId, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, sourcesDigest, type SnapshotInfo } from '../snapshot/index.js';
 import { BUNDLE_ENTRY_KINDS, MAX_ENTRY_BYTES, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
 import { SpillingIdMap } from './spilling-id-map.js';
+
+/** A snapshot root of a bundle, as its catalog row will read (without seq, which depends on the store). */
+export type BundleSnapshot = Omit<SnapshotInfo, 'seq' | 'idempotencyKey'>;
 
 /** Verifies entries in stream order; see the module comment. */
 export class BundleChecker {
@@ -24,8 +27,11 @@ export class BundleChecker {
   private readonly expected: SpillingIdMap;
   private readonly roots: Set<ContentId>;
   private readonly external: SpillingIdMap;
-  /** Parsed snapshot roots, by id. */
-  readonly snapshots = new Map<ContentId, Snapshot>();
+  /**
+   * What each snapshot root says, as a catalog row would hold it (sources only as their
+   * digest: a long history's roots stay small in memory), by id.
+   */
+  readonly snapshots = new Map<ContentId, BundleSnapshot>();
   entries = 0;
   bytes = 0;
   private current: { id: ContentId; bytes: Uint8Array } | undefined;
@@ -117,7 +123,8 @@ export class BundleChecker {
         // Agent ids and tags become catalog keys on import: the same rules as a capture.
         assertAgentId(s.agent);
         for (const tag of s.tags) assertTag(tag);
-        this.snapshots.set(id, s);
+        const tags = [...new Set(s.tags)].sort();
+        this.snapshots.set(id, { id, agent: s.agent, parent: s.parent, timeMs: s.timeMs, kind: s.kind, tags, message: s.message, bytes: s.totals?.bytes ?? 0, sourcesDigest: sourcesDigest(s.sources) });
         out.push(['tree', s.sources.memdir.tree]);
         if (s.sources.databases) out.push(['tree', s.sources.databases.tree]);
       } else if (kind === 'tree') {

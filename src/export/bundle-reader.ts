@@ -15,9 +15,8 @@ import * as tar from 'tar-stream';
 import { CorruptBundleError, MemsnapError } from '../errors/index.js';
 import { contentIdFromBytes, type ContentId } from '../hash/index.js';
 import type { ProgressCallback } from '../cas/index.js';
-import type { Snapshot } from '../snapshot/index.js';
 import { AGE_ARMOR_MAGIC, AGE_MAGIC, decryptStream, type BundleDecryption } from './bundle-encryption.js';
-import { BundleChecker } from './bundle-checker.js';
+import { BundleChecker, type BundleSnapshot } from './bundle-checker.js';
 import { boundedDecompress, type ByteCap } from './bounded-decompress.js';
 import {
   DEFAULT_MAX_BUNDLE_BYTES,
@@ -57,8 +56,8 @@ export interface BundleVisitor {
 /** What a complete, verified read saw. */
 export interface BundleReadResult {
   readonly manifest: BundleManifest;
-  /** The snapshot roots, parsed, by id (in manifest order). */
-  readonly snapshots: ReadonlyMap<ContentId, Snapshot>;
+  /** What the snapshot roots say, by id. */
+  readonly snapshots: ReadonlyMap<ContentId, BundleSnapshot>;
   /** Number of ids the bases must provide (incremental bundles). */
   readonly external: number;
   readonly entries: number;

@@ -20,7 +20,8 @@ import type { Readable } from 'node:stream';
 import type { ContentId } from '../hash/index.js';
 import type { ChunkWriter } from '../cas/index.js';
 import { KIND_DATA } from '../cas/index.js';
-import { KIND_OBJECT, KIND_SNAPSHOT, sourcesDigest, type Repository, type Snapshot, type SnapshotInfo } from '../snapshot/index.js';
+import { KIND_OBJECT, KIND_SNAPSHOT, type Repository, type SnapshotInfo } from '../snapshot/index.js';
+import type { BundleSnapshot } from './bundle-checker.js';
 import { MissingBaseError } from '../errors/index.js';
 import { readBundle, type ReadBundleOptions } from './bundle-reader.js';
 import type { BundleEntryKind, BundleManifest } from './bundle-format.js';
@@ -104,7 +105,7 @@ export async function importBundle(repo: Repository, input: Readable, options: I
 }
 
 /** Inserts catalog rows (seq from the parent chain, as a catalog rebuild derives it) and moves heads. Runs inside the import's transaction. */
-function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: ReadonlyMap<ContentId, Snapshot>): { snapshots: SnapshotInfo[]; refs: ImportedRef[] } {
+function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: ReadonlyMap<ContentId, BundleSnapshot>): { snapshots: SnapshotInfo[]; refs: ImportedRef[] } {
   const catalog = repo.catalog;
   const seq = new Map<ContentId, number>();
   const seqOf = (id: ContentId): number => {
@@ -128,7 +129,7 @@ function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: R
   };
   for (const id of order) {
     const s = roots.get(id)!;
-    catalog.insertRecovered({ id, agent: s.agent, parent: s.parent, seq: seqOf(id), timeMs: s.timeMs, kind: s.kind, tags: [...new Set(s.tags)].sort(), message: s.message, bytes: s.totals?.bytes ?? 0, sourcesDigest: sourcesDigest(s.sources) });
+    catalog.insertRecovered({ ...s, seq: seqOf(id) });
   }
   const parents = new Set([...roots.values()].map((s) => s.parent));
   const bundleHeads = new Map<string, ContentId>();

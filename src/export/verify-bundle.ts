@@ -40,7 +40,7 @@ export async function verifyBundle(input: Readable, options: ReadBundleOptions =
   const r = await readBundle(input, {}, options);
   const snapshots = r.manifest.snapshots.map((id) => {
     const s = r.snapshots.get(id)!;
-    return { id, agent: s.agent, parent: s.parent, timeMs: s.timeMs, kind: s.kind, tags: s.tags, bytes: s.totals?.bytes ?? 0 };
+    return { id, agent: s.agent, parent: s.parent, timeMs: s.timeMs, kind: s.kind, tags: s.tags, bytes: s.bytes };
   });
   return { ok: true, manifest: r.manifest, snapshots, entries: r.entries, bytes: r.bytes, external: r.external, encrypted: r.encrypted };
 }
