@@ -9,6 +9,10 @@
  * worst unreferenced chunks in packs for GC. An incremental bundle is refused before any
  * write when the store lacks what its bases provide.
  *
+ * Numbers: a snapshot's `seq` is 1 + its parent's (1 without a known parent), as a catalog
+ * rebuild derives it; when ancestors arrive after a descendant, the agent's numbers are
+ * brought back in line in the same transaction.
+ *
  * Heads: for each agent in the bundle, its bundle head is the newest imported snapshot no
  * other imported snapshot names as parent. The local head is set to it when the agent has
  * no head here (`created`) or when the local head is an ancestor of it (`fast-forward`);
@@ -131,6 +135,7 @@ function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: R
     const s = roots.get(id)!;
     catalog.insertRecovered({ ...s, seq: seqOf(id) });
   }
+  renumber(repo, new Set([...roots.values()].map((s) => s.agent)));
   const parents = new Set([...roots.values()].map((s) => s.parent));
   const bundleHeads = new Map<string, ContentId>();
   for (const id of order) {
@@ -152,6 +157,37 @@ function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: R
     refs.push({ agent, bundleHead, head: catalog.head(agent)!, previousHead, action });
   }
   return { snapshots: order.map((id) => catalog.get(id)!), refs };
+}
+
+/**
+ * Makes every `seq` of `agents` follow the parent chain again (1 + the parent's, 1 without a
+ * known parent), as a catalog rebuild would number them. Needed when an import brings the
+ * ancestors of snapshots that arrived earlier without them: those were numbered from 1.
+ * Runs inside the import's transaction, on the catalog's own connection; rows already
+ * consistent (every capture's) are left untouched.
+ */
+function renumber(repo: Repository, agents: ReadonlySet<string>): void {
+  const db = repo.chunks.index.database;
+  const rows = db.prepare(`SELECT id, parent, seq FROM snapshots WHERE agent = ?`);
+  const update = db.prepare(`UPDATE snapshots SET seq = ? WHERE id = ?`);
+  for (const agent of agents) {
+    const all = rows.all(agent) as { id: string; parent: string | null; seq: number }[];
+    const byId = new Map(all.map((r) => [r.id, r]));
+    const want = new Map<string, number>();
+    for (const r of all) {
+      // Iterative walk up to a numbered ancestor or the root: histories can be long.
+      const chain: string[] = [];
+      let cur: typeof r | undefined = r;
+      while (cur && !want.has(cur.id)) {
+        chain.push(cur.id);
+        cur = cur.parent === null ? undefined : byId.get(cur.parent);
+        if (chain.length > all.length) break; // a cycle cannot come from hashes; never loop anyway
+      }
+      let n = cur ? want.get(cur.id) ?? 0 : 0;
+      for (let i = chain.length - 1; i >= 0; i--) want.set(chain[i]!, ++n);
+    }
+    for (const r of all) if (want.get(r.id) !== r.seq) update.run(want.get(r.id), r.id);
+  }
 }
 
 /** Whether `ancestor` is on the parent chain of `id` (catalog rows; the chain is walked iteratively). */

@@ -60,6 +60,29 @@ describe('incremental bundles', () => {
     }
   });
 
+  it('renumbers snapshots that arrived before their ancestors once the ancestors come', async () => {
+    const root = tempDir();
+    const fx = createAgentFixture(root, { seed: 13, git: false });
+    const src = await newRepo(root, 'src');
+    const dst = await newRepo(root, 'dst');
+    try {
+      const ids: ContentId[] = [];
+      for (let turn = 0; turn < 3; turn++) {
+        if (turn > 0) mutateAgent(fx, 1);
+        ids.push((await capture(src, fx.dir)) as ContentId);
+      }
+      // The newest alone first (a full bundle: complete without its history), then the rest.
+      const newest = await importBundle(dst, streamOf((await exportToBuffer(src, { snapshots: [ids[2]!] })).bytes));
+      expect(newest.snapshots[0]!.seq).toBe(1);
+      const rest = await importBundle(dst, streamOf((await exportToBuffer(src, { snapshots: [ids[0]!, ids[1]!] })).bytes));
+      expect(rest.refs[0]).toMatchObject({ action: 'unchanged', head: ids[2] });
+      expect(ids.map((id) => dst.catalog.get(id)!.seq)).toEqual([1, 2, 3]);
+      expect(dst.catalog.bySeq('agent', 3)!.id).toBe(ids[2]);
+    } finally {
+      await Promise.all([src.close(), dst.close()]);
+    }
+  });
+
   it('keeps a local head that is newer, and reports diverged histories without moving the head', async () => {
     const root = tempDir();
     const fx = createAgentFixture(root, { seed: 12 });
