@@ -11,7 +11,10 @@ import { InvalidArgumentError } from '../errors/index.js';
 
 /** A readable bundle: the file, or stdin for `-`. @throws InvalidArgumentError when the file cannot be opened. */
 export function openBundleInput(file: string): Readable {
-  if (file === '-') return process.stdin;
+  if (file === '-') {
+    if (process.stdin.isTTY) throw new InvalidArgumentError('stdin is a terminal: pipe a bundle in, or name the bundle file');
+    return process.stdin;
+  }
   try {
     const fd = fs.openSync(file, 'r');
     return fs.createReadStream('', { fd });
@@ -23,6 +26,7 @@ export function openBundleInput(file: string): Readable {
 /** Runs `write` into a temporary sibling of `file` and renames it into place on success; `-` writes to stdout (never ended). */
 export async function writeBundleOutput<T>(file: string, write: (out: Writable) => Promise<T>): Promise<T> {
   if (file === '-') {
+    if (process.stdout.isTTY) throw new InvalidArgumentError('stdout is a terminal: redirect it to a file, or give --output FILE');
     const stdout = new Writable({ write: (chunk: Buffer, _enc, cb) => void process.stdout.write(chunk, cb) });
     return write(stdout);
   }
