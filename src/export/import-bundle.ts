@@ -18,13 +18,15 @@
  * no head here (`created`) or when the local head is an ancestor of it (`fast-forward`);
  * it stays when it already is that snapshot or a descendant of it (`unchanged`), and
  * otherwise the histories diverged: the local head stays and the result says so
- * (`diverged`; the imported snapshots are still in the catalog, by id).
+ * (`diverged`; the imported snapshots are still in the catalog, by id). An agent created
+ * by the import also gets the key/value fields its new head recorded, as a catalog
+ * rebuild restores them; existing agents' fields are never touched.
  */
 import type { Readable } from 'node:stream';
 import type { ContentId } from '../hash/index.js';
 import type { ChunkWriter } from '../cas/index.js';
 import { KIND_DATA } from '../cas/index.js';
-import { KIND_OBJECT, KIND_SNAPSHOT, type Repository, type SnapshotInfo } from '../snapshot/index.js';
+import { KIND_OBJECT, KIND_SNAPSHOT, type JsonValue, type Repository, type SnapshotInfo } from '../snapshot/index.js';
 import type { BundleSnapshot } from './bundle-checker.js';
 import { MissingBaseError } from '../errors/index.js';
 import { readBundle, type ReadBundleOptions } from './bundle-reader.js';
@@ -43,6 +45,8 @@ export interface ImportedRef {
   /** The head before the import, or null. */
   readonly previousHead: ContentId | null;
   readonly action: 'created' | 'fast-forward' | 'unchanged' | 'diverged';
+  /** Whether the agent, new here and without fields, got the fields its new head recorded. */
+  readonly fieldsRestored: boolean;
 }
 
 /** What an import did. */
@@ -88,9 +92,14 @@ export async function importBundle(repo: Repository, input: Readable, options: I
     );
     const w = writer!;
     await w.flush();
+    const heads = bundleHeads(read.manifest.snapshots, read.snapshots);
+    // Agents new here get the key/value fields of their newest imported snapshot, as a
+    // catalog rebuild gives them (read now: the commit below is synchronous).
+    const fields = new Map<string, Readonly<Record<string, JsonValue>>>();
+    for (const [agent, id] of heads) if (repo.catalog.head(agent) === null) fields.set(agent, (await repo.readSnapshot(id)).sources.fields);
     const { snapshots, refs } = repo.catalog.inTransaction(() => {
       w.confirmReferences();
-      return recordSnapshots(repo, read.manifest.snapshots, read.snapshots);
+      return recordSnapshots(repo, read.manifest.snapshots, read.snapshots, heads, fields);
     });
     await w.close();
     return {
@@ -108,45 +117,20 @@ export async function importBundle(repo: Repository, input: Readable, options: I
   }
 }
 
-/** Inserts catalog rows (seq from the parent chain, as a catalog rebuild derives it) and moves heads. Runs inside the import's transaction. */
-function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: ReadonlyMap<ContentId, BundleSnapshot>): { snapshots: SnapshotInfo[]; refs: ImportedRef[] } {
+/** Inserts catalog rows (seq from the parent chain, as a catalog rebuild derives it), moves heads, gives new agents their fields. Runs inside the import's transaction. */
+function recordSnapshots(
+  repo: Repository,
+  order: readonly ContentId[],
+  roots: ReadonlyMap<ContentId, BundleSnapshot>,
+  heads: ReadonlyMap<string, ContentId>,
+  fields: ReadonlyMap<string, Readonly<Record<string, JsonValue>>>,
+): { snapshots: SnapshotInfo[]; refs: ImportedRef[] } {
   const catalog = repo.catalog;
-  const seq = new Map<ContentId, number>();
-  const seqOf = (id: ContentId): number => {
-    const chain: ContentId[] = [];
-    let cur: ContentId | null = id;
-    let base = 0;
-    while (cur !== null && !seq.has(cur)) {
-      const known = catalog.get(cur);
-      if (known) {
-        base = known.seq;
-        break;
-      }
-      const s = roots.get(cur);
-      if (!s) break;
-      chain.push(cur);
-      cur = s.parent;
-    }
-    if (cur !== null && seq.has(cur)) base = seq.get(cur)!;
-    for (let i = chain.length - 1; i >= 0; i--) seq.set(chain[i]!, ++base);
-    return seq.get(id) ?? catalog.get(id)!.seq;
-  };
-  for (const id of order) {
-    const s = roots.get(id)!;
-    catalog.insertRecovered({ ...s, seq: seqOf(id) });
-  }
+  // Rows go in unnumbered; renumber() then derives every seq of these agents from the parent chain.
+  for (const id of order) catalog.insertRecovered({ ...roots.get(id)!, seq: 0 });
   renumber(repo, new Set([...roots.values()].map((s) => s.agent)));
-  const parents = new Set([...roots.values()].map((s) => s.parent));
-  const bundleHeads = new Map<string, ContentId>();
-  for (const id of order) {
-    if (parents.has(id)) continue;
-    const s = roots.get(id)!;
-    const best = bundleHeads.get(s.agent);
-    const b = best && catalog.get(best)!;
-    if (!b || s.timeMs > b.timeMs || (s.timeMs === b.timeMs && catalog.get(id)!.seq > b.seq)) bundleHeads.set(s.agent, id);
-  }
   const refs: ImportedRef[] = [];
-  for (const [agent, bundleHead] of [...bundleHeads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [agent, bundleHead] of [...heads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const previousHead = catalog.head(agent);
     let action: ImportedRef['action'];
     if (previousHead === null) action = 'created';
@@ -154,9 +138,28 @@ function recordSnapshots(repo: Repository, order: readonly ContentId[], roots: R
     else if (isAncestor(repo, previousHead, bundleHead)) action = 'fast-forward';
     else action = 'diverged';
     if (action === 'created' || action === 'fast-forward') catalog.setHead(agent, bundleHead);
-    refs.push({ agent, bundleHead, head: catalog.head(agent)!, previousHead, action });
+    const given = fields.get(agent);
+    const fieldsRestored = action === 'created' && given !== undefined && Object.keys(given).length > 0 && Object.keys(catalog.loadAllFields(agent)).length === 0;
+    if (fieldsRestored) catalog.saveAllFields(agent, given);
+    refs.push({ agent, bundleHead, head: catalog.head(agent)!, previousHead, action, fieldsRestored });
   }
   return { snapshots: order.map((id) => catalog.get(id)!), refs };
+}
+
+/**
+ * Each agent's newest snapshot in the bundle: among those no other bundled snapshot names
+ * as parent, the latest by time (ties: the later in the manifest).
+ */
+function bundleHeads(order: readonly ContentId[], roots: ReadonlyMap<ContentId, BundleSnapshot>): Map<string, ContentId> {
+  const parents = new Set([...roots.values()].map((s) => s.parent));
+  const heads = new Map<string, ContentId>();
+  for (const id of order) {
+    if (parents.has(id)) continue;
+    const s = roots.get(id)!;
+    const best = heads.get(s.agent);
+    if (best === undefined || s.timeMs >= roots.get(best)!.timeMs) heads.set(s.agent, id);
+  }
+  return heads;
 }
 
 /**

@@ -20,6 +20,7 @@ describe('bundle round trip', () => {
     const src = await newRepo(root, 'src');
     const dst = await newRepo(root, 'dst');
     try {
+      src.catalog.saveAllFields('agent', { mood: 'curious', turns: 3 });
       const id = (await capture(src, fx.dir)) as ContentId;
       const { bytes, result } = await exportToBuffer(src, { snapshots: [id] });
       expect(result.manifest.snapshots).toEqual([id]);
@@ -27,7 +28,8 @@ describe('bundle round trip', () => {
 
       const imported = await importBundle(dst, streamOf(bytes, 7777));
       expect(imported.snapshots.map((s) => s.id)).toEqual([id]);
-      expect(imported.refs).toEqual([{ agent: 'agent', bundleHead: id, head: id, previousHead: null, action: 'created' }]);
+      expect(imported.refs).toEqual([{ agent: 'agent', bundleHead: id, head: id, previousHead: null, action: 'created', fieldsRestored: true }]);
+      expect(dst.catalog.loadAllFields('agent')).toEqual({ mood: 'curious', turns: 3 });
       expect(dst.catalog.head('agent')).toBe(id);
       expect(imported.chunksStored).toBe(result.manifest.entries);
 
@@ -42,7 +44,7 @@ describe('bundle round trip', () => {
       // A second import of the same bundle stores nothing new and leaves the head alone.
       const again = await importBundle(dst, streamOf(bytes));
       expect(again.chunksStored).toBe(0);
-      expect(again.refs[0]!.action).toBe('unchanged');
+      expect(again.refs[0]).toMatchObject({ action: 'unchanged', fieldsRestored: false });
     } finally {
       await src.close();
       await dst.close();

@@ -13,8 +13,9 @@ Verifies every object of the bundle against its hash and every snapshot against 
 while storing what the store does not have yet. Only a complete bundle becomes visible:
 snapshots and heads are recorded in one transaction at the end. An agent's head is set
 when the agent is new here or the bundle extends its history (fast-forward); a local head
-that is newer or has diverged is kept and reported. An incremental bundle needs its base
-snapshot in the store first. Creates the store on first use.
+that is newer or has diverged is kept and reported. An agent new to this store also gets
+the key/value fields its head recorded. An incremental bundle needs its base snapshot in
+the store first. Creates the store on first use.
 
 Options:
   -i, --identity FILE     age identity file for an encrypted bundle (repeatable)
@@ -34,7 +35,7 @@ ${PASSPHRASE_USAGE}`,
           for (const s of result.snapshots) out.line(`  ${s.agent}@${s.seq} ${s.id.slice(0, 12)}`);
           for (const r of result.refs) {
             const what = { created: 'head set', 'fast-forward': 'head moved forward', unchanged: 'head unchanged', diverged: 'histories diverged: local head kept' }[r.action];
-            out.line(`  ${r.agent}: ${what} (${r.head.slice(0, 12)}${r.action === 'diverged' ? `; imported head ${r.bundleHead.slice(0, 12)}` : ''})`);
+            out.line(`  ${r.agent}: ${what} (${r.head.slice(0, 12)}${r.action === 'diverged' ? `; imported head ${r.bundleHead.slice(0, 12)}` : ''})${r.fieldsRestored ? ', fields set from it' : ''}`);
           }
         });
         return 0;
