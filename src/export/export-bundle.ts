@@ -11,7 +11,8 @@
  * large the snapshots; only the external ids (32 bytes each) are held whole.
  *
  * Deterministic: the same snapshots, bases and level give the same bytes (fixed tar
- * headers, walk order, zstd with fixed parameters and worker count). age encryption adds a random file key.
+ * headers, walk order, zstd with fixed parameters and worker count). age encryption adds
+ * a random file key.
  */
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
