@@ -14,7 +14,7 @@
  */
 import { CorruptBundleError, CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
-import { assertAgentId, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, sourcesDigest, type SnapshotInfo } from '../snapshot/index.js';
+import { assertAgentId, assertFieldKey, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, sourcesDigest, type SnapshotInfo } from '../snapshot/index.js';
 import { BUNDLE_ENTRY_KINDS, MAX_ENTRY_BYTES, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
 import { SpillingIdMap } from './spilling-id-map.js';
 
@@ -120,9 +120,10 @@ export class BundleChecker {
     try {
       if (kind === 'snapshot') {
         const s = await readSnapshot(this.objects, id);
-        // Agent ids and tags become catalog keys on import: the same rules as a capture.
+        // Agent ids, tags and field keys become catalog keys on import: the same rules as a capture.
         assertAgentId(s.agent);
         for (const tag of s.tags) assertTag(tag);
+        for (const key of Object.keys(s.sources.fields)) assertFieldKey(key);
         const tags = [...new Set(s.tags)].sort();
         this.snapshots.set(id, { id, agent: s.agent, parent: s.parent, timeMs: s.timeMs, kind: s.kind, tags, message: s.message, bytes: s.totals?.bytes ?? 0, sourcesDigest: sourcesDigest(s.sources) });
         out.push(['tree', s.sources.memdir.tree]);

@@ -129,10 +129,12 @@ describe('hostile bundles', () => {
     await refused(await rebuilt([{ name: MANIFEST_ENTRY, bytes: Buffer.from('{not json') }, ...entries.slice(1)]), /not JSON/);
   });
 
-  it('refuses snapshot roots whose agent id or tags could not be captured (they become catalog keys)', async () => {
+  it('refuses snapshot roots whose agent id, tags or field keys could not be captured (they become catalog keys)', async () => {
     const manifest = JSON.parse(entries[0]!.bytes.toString()) as { snapshots: string[]; bytes: number };
     const root = JSON.parse(entries[1]!.bytes.toString()) as Record<string, unknown>;
-    for (const [change, why] of [[{ agent: '../../evil' }, /bad agent id/], [{ tags: ['-rf'] }, /bad tag/]] as const) {
+    const sources = root['sources'] as Record<string, unknown>;
+    const badField = { sources: { ...sources, fields: { 'bad\u0001key': 1 } } };
+    for (const [change, why] of [[{ agent: '../../evil' }, /bad agent id/], [{ tags: ['-rf'] }, /bad tag/], [badField, /bad field key/]] as const) {
       const forged = Buffer.from(JSON.stringify({ ...root, ...change }));
       const id = hashContent(forged);
       const m = { ...manifest, snapshots: [id], bytes: manifest.bytes - entries[1]!.bytes.length + forged.length };
