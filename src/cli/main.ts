@@ -28,6 +28,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   forget: { summary: 'remove snapshots by retention policy, by name, or a whole agent', load: async () => (await import('./commands/forget.js')).forgetCommand },
   gc: { summary: 'reclaim chunks no snapshot needs (safe beside running captures)', load: async () => (await import('./commands/gc.js')).gcCommand },
   policy: { summary: 'save/show/clear the retention policy applied after captures', load: async () => (await import('./commands/policy.js')).policyCommand },
+  export: { summary: 'write snapshots to a portable bundle (.tar.zst)', load: async () => (await import('./commands/export.js')).exportCommand },
+  import: { summary: 'add the snapshots of a bundle to the store', load: async () => (await import('./commands/import.js')).importCommand },
+  bundle: { summary: 'verify a bundle file without a store', load: async () => (await import('./commands/bundle.js')).bundleCommand },
   repair: { summary: 'rebuild the index from the packs', load: async () => (await import('./commands/repair.js')).repairCommand },
   demo: { summary: 'build a sample agent, capture turns, show log/diff/stats/restore', load: async () => (await import('./commands/demo.js')).demoCommand },
 };

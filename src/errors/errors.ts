@@ -121,3 +121,32 @@ export class SourceUnreadableError extends MemsnapError {
     super('SOURCE_UNREADABLE', `cannot read ${path} (${reason}); fix its permissions or exclude it, then capture again`, { path }, { cause });
   }
 }
+
+/**
+ * A bundle is malformed, damaged or hostile (bad entry name or type, duplicate entry, hash
+ * mismatch, missing object, truncated stream, too many bytes). Nothing it named was committed.
+ */
+export class CorruptBundleError extends MemsnapError {
+  constructor(entry: string, reason: string, cause?: unknown) {
+    super('CORRUPT_BUNDLE', `bundle refused at ${entry}: ${reason}`, { entry, reason }, { cause });
+  }
+}
+
+/** An incremental bundle needs base snapshots the receiving store does not have. */
+export class MissingBaseError extends MemsnapError {
+  constructor(bases: readonly string[], missingIds: number) {
+    const names = bases.length ? bases.map((b) => b.slice(0, 12)).join(', ') : '(none named)';
+    super(
+      'MISSING_BASE',
+      `this incremental bundle needs base snapshot ${names}, which this store does not have (${missingIds} objects missing); import the base first or export a full bundle`,
+      { bases: [...bases], missingIds },
+    );
+  }
+}
+
+/** An encrypted bundle could not be decrypted with the identities or passphrase given. */
+export class DecryptionFailedError extends MemsnapError {
+  constructor(reason: string, cause?: unknown) {
+    super('DECRYPTION_FAILED', `cannot decrypt the bundle: ${reason}`, { reason }, { cause });
+  }
+}

@@ -24,7 +24,10 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'LOCKED'
   | 'CLOSED'
-  | 'SOURCE_UNREADABLE';
+  | 'SOURCE_UNREADABLE'
+  | 'CORRUPT_BUNDLE'
+  | 'MISSING_BASE'
+  | 'DECRYPTION_FAILED';
 
 /** Base class of every memsnap error. */
 export class MemsnapError extends Error {

@@ -25,6 +25,9 @@ const CASES: Record<string, { make: () => MemsnapError; code: ErrorCode; data: R
   LockedError: { make: () => new errors.LockedError('index', 10_000, cause), code: 'LOCKED', data: { what: 'index', waitedMs: 10_000 }, hasCause: true },
   ClosedError: { make: () => new errors.ClosedError('chunk writer'), code: 'CLOSED', data: { what: 'chunk writer' }, hasCause: false },
   SourceUnreadableError: { make: () => new errors.SourceUnreadableError('/agent/memory.db', cause), code: 'SOURCE_UNREADABLE', data: { path: '/agent/memory.db' }, hasCause: true },
+  CorruptBundleError: { make: () => new errors.CorruptBundleError('chunk/ab', 'hash mismatch', cause), code: 'CORRUPT_BUNDLE', data: { entry: 'chunk/ab', reason: 'hash mismatch' }, hasCause: true },
+  MissingBaseError: { make: () => new errors.MissingBaseError(['ab'.repeat(32)], 3), code: 'MISSING_BASE', data: { bases: ['ab'.repeat(32)], missingIds: 3 }, hasCause: false },
+  DecryptionFailedError: { make: () => new errors.DecryptionFailedError('no identity matched', cause), code: 'DECRYPTION_FAILED', data: { reason: 'no identity matched' }, hasCause: true },
 };
 
 function exportedErrorClasses(): string[] {
