@@ -20,8 +20,14 @@ export interface ChildResult {
   readonly wallMs: number;
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
-  /** Peak resident set of the whole process (getrusage maxrss). */
+  /**
+   * Peak resident set of this process: VmHWM of /proc/self/status on Linux. Not getrusage's
+   * maxRSS: Linux carries that across fork and execve, so a child reports its parent's
+   * resident set when that was larger than its own peak.
+   */
   readonly peakRssBytes: number;
+  /** getrusage maxRSS as reported (for comparison; see `peakRssBytes`). */
+  readonly maxRssBytes: number;
   /**
    * Highest V8 heap used seen, sampled at each progress report and every 20 ms when the
    * event loop turns (a walk that only awaits resolved promises starves the timer, so the
@@ -31,7 +37,7 @@ export interface ChildResult {
   /** Highest `external` and `arrayBuffers` of process.memoryUsage() seen at the same samples. */
   readonly peakExternalBytes: number;
   readonly peakArrayBuffersBytes: number;
-  /** Peak RSS so far (getrusage maxrss) at the end of each phase: which phase set the peak. */
+  /** Peak RSS so far at the end of each phase: which phase set the peak. */
   readonly peakRssByPhase?: Record<string, number>;
   /** Resident set right after opening the repository (before the step). */
   readonly openRssBytes: number;
@@ -56,7 +62,16 @@ const sampleHeap = (): void => {
   peakExternal = Math.max(peakExternal, m.external);
   peakArrayBuffers = Math.max(peakArrayBuffers, m.arrayBuffers);
 };
-const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+/** This process's own peak RSS (VmHWM), else getrusage maxRSS where /proc is missing. */
+const maxRss = (): number => {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+};
 const timer = setInterval(sampleHeap, 20);
 
 function markDbSize(): number {
@@ -167,7 +182,8 @@ const out: ChildResult = {
   wallMs: Math.round(wallMs),
   cpuUserMs: Math.round(cpu.user / 1000),
   cpuSystemMs: Math.round(cpu.system / 1000),
-  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  peakRssBytes: maxRss(),
+  maxRssBytes: process.resourceUsage().maxRSS * 1024,
   peakHeapUsedBytes: peakHeap,
   peakExternalBytes: peakExternal,
   peakArrayBuffersBytes: peakArrayBuffers,

@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS condemned_chunks (
   PRIMARY KEY (id, pack_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS condemned_by_pack ON condemned_chunks(pack_id);
+CREATE TABLE IF NOT EXISTS pins (writer_id TEXT NOT NULL, id BLOB NOT NULL, PRIMARY KEY (writer_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS gc_journal (pack TEXT PRIMARY KEY, action TEXT NOT NULL, created_ms INTEGER NOT NULL);
 `;
 

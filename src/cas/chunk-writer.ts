@@ -23,7 +23,7 @@ import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
 import type { EncodedPayload } from './compression.js';
 import { buildPack, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
-import { acquireLease, confirmLease, releaseLease, type WriterLease } from './writer-leases.js';
+import { acquireLease, confirmLease, pinIds, releaseLease, type WriterLease } from './writer-leases.js';
 
 /** Kind byte of plain data chunks. Upper layers define other kinds (1..255). */
 export const KIND_DATA = 0;
@@ -144,6 +144,16 @@ export class ChunkWriter {
   prefetchPresence(ids: readonly ContentId[]): void {
     const unknown = ids.filter((id) => !this.pending.has(id) && !this.known.has(id));
     for (const id of this.target.index.presentAmong(unknown)) this.known.add(id);
+  }
+
+  /**
+   * Pins ids the commit will reference without putting them (say, the base an incremental
+   * import builds on): until this writer ends, a collection keeps them and everything they
+   * reach (writer-leases.ts). Pin before checking that they are present.
+   */
+  pin(ids: readonly ContentId[]): void {
+    this.assertUsable();
+    if (this.lease && this.target.leaseDatabase) pinIds(this.target.leaseDatabase, this.lease, ids);
   }
 
   /**

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import type Database from 'better-sqlite3';
 import { ConflictError } from '../errors/index.js';
-import { contentIdFromBytes, type ContentId } from '../hash/index.js';
+import { contentIdFromBytes, contentIdToBytes, type ContentId } from '../hash/index.js';
 
 /** Age after which a lease from another host is treated as abandoned, in ms (24 h). */
 export const FOREIGN_LEASE_MAX_MS = 24 * 3600_000;
@@ -84,10 +84,29 @@ export function acquireLease(db: Database.Database): WriterLease {
   );
 }
 
-/** Drops a lease; dropping one that is gone is not an error. */
+/** Drops a lease and its pins; dropping one that is gone is not an error. */
 export function releaseLease(db: Database.Database, lease: WriterLease): void {
   if (!db.open) return;
-  withoutFsync(db, () => db.prepare(`DELETE FROM writers WHERE writer_id = ?`).run(lease.writerId));
+  withoutFsync(db, () =>
+    db.transaction(() => {
+      db.prepare(`DELETE FROM writers WHERE writer_id = ?`).run(lease.writerId);
+      db.prepare(`DELETE FROM pins WHERE writer_id = ?`).run(lease.writerId);
+    })(),
+  );
+}
+
+/**
+ * Pins ids for the lease's lifetime: a collection treats each as a root (with everything it
+ * reaches), so what a writer builds on without putting (an incremental import's base) cannot
+ * be condemned under it. Pin before checking that the ids are present.
+ */
+export function pinIds(db: Database.Database, lease: WriterLease, ids: readonly ContentId[]): void {
+  withoutFsync(db, () =>
+    db.transaction(() => {
+      const pin = db.prepare(`INSERT OR IGNORE INTO pins (writer_id, id) VALUES (?, ?)`);
+      for (const id of ids) pin.run(lease.writerId, contentIdToBytes(id));
+    }).immediate(),
+  );
 }
 
 interface CondemnedRow {
@@ -121,8 +140,8 @@ export function isLeaseLive(row: LeaseRow, nowMs = Date.now()): boolean {
 /** Removes leases whose writers are gone; returns how many. */
 export function pruneDeadLeases(db: Database.Database): number {
   const dead = leases(db).filter((l) => !isLeaseLive(l));
-  const del = db.prepare(`DELETE FROM writers WHERE writer_id = ?`);
-  for (const l of dead) del.run(l.writerId);
+  for (const l of dead) releaseLease(db, l);
+  db.prepare(`DELETE FROM pins WHERE writer_id NOT IN (SELECT writer_id FROM writers)`).run();
   return dead.length;
 }
 

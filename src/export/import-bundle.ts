@@ -77,8 +77,9 @@ export async function importBundle(repo: Repository, input: Readable, options: I
       {
         manifest: (manifest, external) => {
           writer = repo.chunks.createWriter();
-          // The writer records what it found present, so the commit's confirmReferences()
-          // also vouches for the base's objects the imported snapshots lean on (GC safety).
+          // The base's objects the imported snapshots lean on: pinned first, so a collection
+          // running meanwhile keeps them and all they reach; then checked present.
+          writer.pin(external);
           writer.prefetchPresence(external);
           let missing = 0;
           for (const id of external) if (!writer.has(id)) missing++;

@@ -3,10 +3,11 @@
  * imports in any process, and safe to kill at any point (docs/ARCHITECTURE.md, "Garbage
  * collection beside writers").
  *
- * - mark: every snapshot in the catalog is a root; everything it reaches goes into a
+ * - mark: every snapshot in the catalog is a root, and so is every id a running writer
+ *   pinned (the base an import builds on); everything they reach goes into a
  *   {@link MarkSet} on disk (memory stays bounded).
- * - condemn: in one transaction that first checks that no snapshot committed meanwhile is
- *   unmarked (else those are marked and the step retried), index rows of unmarked chunks
+ * - condemn: in one transaction that first checks that no snapshot committed or id pinned
+ *   meanwhile is unmarked (else those are marked and the step retried), index rows of unmarked chunks
  *   in packs older than the mark are moved aside under a new epoch. Writers that started
  *   earlier rescue what they rely on when they commit (`ChunkWriter.confirmReferences`).
  * - sweep: once every writer older than the condemnation has ended (waiting up to
@@ -18,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidArgumentError, MemsnapError } from '../errors/index.js';
-import type { ContentId } from '../hash/index.js';
+import { contentIdFromBytes, type ContentId } from '../hash/index.js';
 import {
   DEFAULT_REPACK_THRESHOLD,
   condemnUnmarked,
@@ -117,6 +118,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
     try {
       const progress = (done: number, total: number) => options.onProgress?.({ phase: 'mark', done, total, unit: 'snapshots' });
       await markRoots(mark, repo, roots, progress);
+      await mark.markPinned(repo, pinned(db));
       if (options.dryRun) {
         preview = previewCollection(db, markedPacks, threshold);
       } else {
@@ -124,15 +126,17 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
           const step = db
             .transaction(() => {
               const unmarked = db.prepare(`SELECT id FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM gcmark.roots r WHERE r.id = s.id)`).pluck().all() as ContentId[];
-              return unmarked.length > 0 ? { unmarked } : { condemned: condemnUnmarked(db, markedPacks, 'gcmark.marked') };
+              const pins = pinned(db, 'gcmark.marked');
+              return unmarked.length > 0 || pins.length > 0 ? { unmarked, pins } : { condemned: condemnUnmarked(db, markedPacks, 'gcmark.marked') };
             })
             .immediate();
           if (step.condemned) {
             condemned = step.condemned;
             break;
           }
-          // Snapshots committed while marking: mark them too, then try again.
+          // Snapshots committed or ids pinned while marking: mark them too, then try again.
           await markRoots(mark, repo, step.unmarked!, progress);
+          await mark.markPinned(repo, step.pins!);
         }
       }
     } finally {
@@ -172,6 +176,12 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
   } finally {
     lock.release();
   }
+}
+
+/** Ids pinned by writers (all of them, or those not yet in `markedTable`). */
+function pinned(db: import('better-sqlite3').Database, markedTable?: string): ContentId[] {
+  const unmarked = markedTable ? ` WHERE NOT EXISTS (SELECT 1 FROM ${markedTable} m WHERE m.id = p.id)` : '';
+  return (db.prepare(`SELECT DISTINCT p.id FROM pins p${unmarked}`).pluck().all() as Buffer[]).map(contentIdFromBytes);
 }
 
 /** Marks the given roots; a root that cannot be read stops the collection. */

@@ -10,7 +10,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import { contentIdToBytes, type ContentId } from '../hash/index.js';
-import { walkReachable, type Repository } from '../snapshot/index.js';
+import { KIND_DATA } from '../cas/index.js';
+import { KIND_SNAPSHOT, walkReachable, walkReachableContent, walkReachableTree, type Repository } from '../snapshot/index.js';
+
+const LIST_MAGIC = Buffer.from('MSLN');
+
+function isListNode(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && Buffer.from(bytes.buffer, bytes.byteOffset, 4).equals(LIST_MAGIC);
+}
 
 /** Page cache of the mark database, in KiB (16 MiB). */
 export const MARK_CACHE_KIB = 16 * 1024;
@@ -70,6 +77,24 @@ export class MarkSet {
       await walkReachable(repo, [id], (child) => this.add(child));
       this.stmts.addRoot.run(id);
       onSnapshot?.(++done);
+    }
+    this.flush();
+  }
+
+  /**
+   * Marks pinned ids (what running writers build on without having committed it yet) and
+   * everything they reach. A pin may name any object: a snapshot root, a tree, a list node
+   * or a data chunk (told apart by the index's kind byte and a list node's magic). An id the
+   * index does not hold is marked all the same, so the condemn step's check settles.
+   */
+  async markPinned(repo: Repository, ids: readonly ContentId[]): Promise<void> {
+    const enter = (child: ContentId) => this.add(child);
+    for (const id of ids) {
+      const loc = repo.chunks.locate(id);
+      if (!loc || loc.kind === KIND_DATA) this.add(id);
+      else if (loc.kind === KIND_SNAPSHOT) await walkReachable(repo, [id], enter);
+      else if (isListNode(await repo.getChunk(id))) await walkReachableContent(repo, { size: 0, list: id }, '', enter);
+      else await walkReachableTree(repo, id, '', enter);
     }
     this.flush();
   }

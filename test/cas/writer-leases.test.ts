@@ -1,5 +1,6 @@
 /**
- * Writer leases: a writer holds one from creation to release, stamped with the epoch;
+ * Writer leases: a writer holds one from creation to release, stamped with the epoch, and
+ * its pins go with it;
  * leases of dead processes are pruned; confirming after a condemnation rescues condemned
  * chunks and refuses (ConflictError) when one is gone; the lease commits skip the fsync but
  * leave the connection at synchronous=FULL.
@@ -27,6 +28,22 @@ describe('writer leases', () => {
     const closed = store.createWriter();
     await closed.close();
     expect(leases(db)).toEqual([]);
+  });
+
+  it('pins live as long as the writer: released with it, pruned with a dead lease', async () => {
+    const { store } = await createMemoryStore();
+    const db = store.index.database;
+    const count = () => db.prepare(`SELECT count(*) FROM pins`).pluck().get();
+    const w = store.createWriter();
+    w.pin([hashContent(Buffer.from('a')), hashContent(Buffer.from('b')), hashContent(Buffer.from('a'))]);
+    expect(count()).toBe(2);
+    w.release();
+    expect(count()).toBe(0);
+    const other = store.createWriter();
+    other.pin([hashContent(Buffer.from('c'))]);
+    db.prepare(`UPDATE writers SET pid = 2147483646`).run(); // its process is gone
+    expect(pruneDeadLeases(db)).toBe(1);
+    expect(count()).toBe(0);
   });
 
   it('prunes leases of processes that are gone, keeps live and foreign ones', async () => {
