@@ -87,7 +87,9 @@ interface SizeResult {
 interface DiskUse {
   readonly packsBytes: number;
   readonly packFiles: number;
+  /** index.sqlite with its -wal and -shm. */
   readonly indexBytes: number;
+  readonly walBytes: number;
   readonly totalBytes: number;
 }
 
@@ -95,6 +97,7 @@ function diskUse(store: string): DiskUse {
   let packsBytes = 0;
   let packFiles = 0;
   let indexBytes = 0;
+  let walBytes = 0;
   let totalBytes = 0;
   for (const e of fs.readdirSync(store, { recursive: true, withFileTypes: true })) {
     if (!e.isFile()) continue;
@@ -103,8 +106,9 @@ function diskUse(store: string): DiskUse {
     totalBytes += size;
     if (e.name.endsWith('.pack')) (packsBytes += size), packFiles++;
     if (e.name.startsWith('index.sqlite')) indexBytes += size;
+    if (e.name === 'index.sqlite-wal') walBytes += size;
   }
-  return { packsBytes, packFiles, indexBytes, totalBytes };
+  return { packsBytes, packFiles, indexBytes, walBytes, totalBytes };
 }
 
 function label(s: Size): string {
@@ -214,7 +218,7 @@ function rowsOf(r: SizeResult): BenchRow[] {
   add('generate', g.generationMs / 1000, 's', `${g.dataChunks.toLocaleString('en-US')} data chunks, ${g.snapshots.toLocaleString('en-US')} snapshots, ${g.agents} agents, ${g.writers} writers, commits ${(g.commitMs / 1000).toFixed(1)} s${g.cached ? '; cached, copied in ' + (g.copyMs / 1000).toFixed(1) + ' s' : ''}`);
   add('store before: chunks indexed', r.gc.report!.chunks.before, 'chunks', 'data chunks + trees, list nodes, snapshot roots');
   add('store before: packs', r.disk.before.packFiles, 'packs');
-  add('store before: on disk', r.disk.before.totalBytes / MiB, 'MiB', `packs ${(r.disk.before.packsBytes / MiB).toFixed(1)} MiB, index ${(r.disk.before.indexBytes / MiB).toFixed(1)} MiB`);
+  add('store before: on disk', r.disk.before.totalBytes / MiB, 'MiB', `packs ${(r.disk.before.packsBytes / MiB).toFixed(1)} MiB, index ${(r.disk.before.indexBytes / MiB).toFixed(1)} MiB (WAL ${(r.disk.before.walBytes / MiB).toFixed(1)} MiB)`);
   add('forget', r.forget.removed, 'snapshots', `${r.forget.retained.toLocaleString('en-US')} retained; ${JSON.stringify(r.policy)}; ${r.forget.ms} ms`);
   add('open only (baseline): peak RSS', r.baseline.peakRssBytes / MiB, 'MiB', 'child that opens the repository and reads stats');
   for (const [name, c] of [
@@ -223,7 +227,7 @@ function rowsOf(r: SizeResult): BenchRow[] {
   ] as const) {
     add(`${name}: wall`, c.wallMs / 1000, 's', Object.entries(c.phases ?? {}).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', '));
     add(`${name}: CPU`, (c.cpuUserMs + c.cpuSystemMs) / 1000, 's', `user ${(c.cpuUserMs / 1000).toFixed(1)} s, system ${(c.cpuSystemMs / 1000).toFixed(1)} s`);
-    add(`${name}: peak RSS`, c.peakRssBytes / MiB, 'MiB', `after open ${(c.openRssBytes / MiB).toFixed(0)} MiB; peak at the end of ${rssByPhase(c)}`);
+    add(`${name}: peak RSS`, c.peakRssBytes / MiB, 'MiB', `VmHWM; after open ${(c.openRssBytes / MiB).toFixed(0)} MiB; peak at the end of ${rssByPhase(c)}; getrusage maxRSS ${(c.maxRssBytes / MiB).toFixed(0)} MiB (includes the parent's resident set)`);
     add(`${name}: peak heap used`, c.peakHeapUsedBytes / MiB, 'MiB', `external ${(c.peakExternalBytes / MiB).toFixed(1)} MiB, array buffers ${(c.peakArrayBuffersBytes / MiB).toFixed(1)} MiB`);
     add(`${name}: mark database`, (c.markDbBytes ?? 0) / MiB, 'MiB', 'largest size seen on disk');
   }
@@ -235,7 +239,7 @@ function rowsOf(r: SizeResult): BenchRow[] {
   add('gc: packs', rep.packs.before, 'packs before', `deleted ${rep.packs.deleted}, rewritten ${rep.packs.rewritten}, written ${rep.packs.written}, after ${rep.packs.after}`);
   add('gc: pack bytes before', rep.bytes.before / MiB, 'MiB');
   add('gc: pack bytes after', rep.bytes.after / MiB, 'MiB', `${((100 * (rep.bytes.before - rep.bytes.after)) / rep.bytes.before).toFixed(1)} % reclaimed`);
-  add('store after: on disk', r.disk.afterGc.totalBytes / MiB, 'MiB', `packs ${(r.disk.afterGc.packsBytes / MiB).toFixed(1)} MiB in ${r.disk.afterGc.packFiles} files, index ${(r.disk.afterGc.indexBytes / MiB).toFixed(1)} MiB`);
+  add('store after: on disk', r.disk.afterGc.totalBytes / MiB, 'MiB', `packs ${(r.disk.afterGc.packsBytes / MiB).toFixed(1)} MiB in ${r.disk.afterGc.packFiles} files, index ${(r.disk.afterGc.indexBytes / MiB).toFixed(1)} MiB (WAL ${(r.disk.afterGc.walBytes / MiB).toFixed(1)} MiB)`);
   const v = r.verify.verify!;
   add('verify retained snapshots', v.ok ? 1 : 0, 'ok', `${v.snapshots.toLocaleString('en-US')} snapshots, ${v.chunksChecked.toLocaleString('en-US')} chunks checked, ${v.damage} damaged`);
   add('verify: wall', r.verify.wallMs / 1000, 's', `peak RSS ${(r.verify.peakRssBytes / MiB).toFixed(0)} MiB`);

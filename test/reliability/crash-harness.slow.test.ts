@@ -1,5 +1,5 @@
 /**
- * The crash harness: capture, forget and garbage collection run as child processes and are
+ * The crash harness: capture, import, forget and garbage collection run as child processes and are
  * killed with SIGKILL at seeded random moments, over many iterations on one store. After
  * every kill the store opens, every pack and every snapshot verifies, every snapshot a
  * finished capture tagged `keep` is still there (the policy keeps tagged snapshots), and
@@ -14,7 +14,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { captureAgent } from '../../src/capture/index.js';
 import { verifyStore } from '../../src/cas/index.js';
+import { exportBundle } from '../../src/export/index.js';
 import { verifySnapshots } from '../../src/inspect/index.js';
 import { restoreSnapshot } from '../../src/restore/index.js';
 import { Repository } from '../../src/snapshot/index.js';
@@ -59,7 +61,7 @@ function digest(dir: string): Map<string, string> {
   return out;
 }
 
-describe('crash harness: capture, forget and gc killed at random', () => {
+describe('crash harness: capture, import, forget and gc killed at random', () => {
   it(`never loses a committed snapshot (seed ${SEED})`, async () => {
     console.log(`harness seed=${SEED} iterations=${ITERATIONS} (rerun with MEMSNAP_HARNESS_SEED=${SEED})`);
     const root = tempDir();
@@ -70,18 +72,31 @@ describe('crash harness: capture, forget and gc killed at random', () => {
       a: createAgentFixture(path.join(root, 'fx-a'), { seed: SEED % 997, notes: 12, git: false }),
       b: createAgentFixture(path.join(root, 'fx-b'), { seed: (SEED % 991) + 1, notes: 12, git: false }),
     };
+    // A second store that sends agent `remote` as a full-history bundle to the harness store.
+    const sender = await Repository.init(path.join(root, 'sender'), { durable: false });
+    const remote = createAgentFixture(path.join(root, 'fx-remote'), { seed: (SEED % 983) + 2, notes: 12, git: false });
+    const bundle = path.join(root, 'remote.tar.zst');
     const kept = new Map<string, string>(); // tagged snapshot id → agent
     const captured = new Map<string, Map<string, string>>(); // snapshot id → file digests at capture
     const typical: Record<string, number> = {};
     const kills: Record<string, number> = {};
     for (let i = 0; i < ITERATIONS; i++) {
       const roll = random();
-      const role = roll < 0.55 ? 'capture' : roll < 0.75 ? 'forget' : 'gc';
+      const role = roll < 0.45 ? 'capture' : roll < 0.6 ? 'import' : roll < 0.8 ? 'forget' : 'gc';
       const agent = random() < 0.5 ? 'a' : 'b';
       const tag = role === 'capture' && random() < 0.3 ? 'keep' : '-';
       if (role === 'capture') mutateAgent(agents[agent]!, 40);
       const before = role === 'capture' ? digest(agents[agent]!.dir) : undefined;
-      const args = role === 'capture' ? [role, storeDir, agents[agent]!.dir, agent, tag] : [role, storeDir];
+      if (role === 'import') {
+        mutateAgent(remote, 40);
+        const id = (await captureAgent(sender, { dir: remote.dir, agent: 'remote', git: false })).snapshot.id;
+        captured.set(id, digest(remote.dir));
+        const history = sender.catalog.list({ agent: 'remote' }).reverse().map((s) => s.id);
+        const out = fs.createWriteStream(bundle);
+        await exportBundle(sender, out, { snapshots: history });
+        await new Promise((resolve) => out.end(resolve));
+      }
+      const args = role === 'capture' ? [role, storeDir, agents[agent]!.dir, agent, tag] : role === 'import' ? [role, storeDir, bundle] : [role, storeDir];
       // The first run of each role finishes and sets the scale of later kill delays.
       const delay = typical[role] === undefined ? 120_000 : Math.floor(random() * typical[role]! * 1.5);
       const run = await runAndMaybeKill(args, delay);
@@ -117,6 +132,7 @@ describe('crash harness: capture, forget and gc killed at random', () => {
       }
     }
     console.log(`kills by role: ${JSON.stringify(kills)}; tagged snapshots kept: ${kept.size}`);
+    await sender.close();
     expect(Object.values(kills).reduce((a, b) => a + b, 0)).toBeGreaterThan(ITERATIONS / 5);
 
     const repo = await Repository.open(storeDir);
