@@ -55,6 +55,7 @@ export function peerTables(input: PeerReportInput): string {
     ['full restore, s', (t) => cell(input.restores.filter((r) => r.tool === t), (r: RestoreRecord) => r.wallMs, s, repeats, false)],
     ['restore CPU, s / peak RSS, MiB', (t) => restoreCost(input.restores.filter((r) => r.tool === t))],
     ['restore check (files byte for byte, integrity, rows)', (t) => restoreVerdict(input.restores.filter((r) => r.tool === t))],
+    ['per-turn snapshot when first / last in the step order, s', (t) => byPosition(of(t, 'turn'), tools.length)],
     ['per-turn time ÷ memsnap (per run)', (t) => ratioToMemsnap(input.snapshots, t, repeats)],
   ];
   const fleetRows: [string, (tool: string) => string][] = [
@@ -142,4 +143,11 @@ function marginal(rows: FleetRecord[]): string {
 function oneLine(text: string): string {
   const t = text.replace(/\s+/g, ' ').replace(/\|/g, '/').trim();
   return t.length > 120 ? `${t.slice(0, 117)}...` : t;
+}
+
+/** Median per-turn time when the tool ran first in its step and when it ran last (order effects: page cache, CPU contention). */
+function byPosition(rows: SnapshotRecord[], tools: number): string {
+  const first = summarize(rows.filter((r) => r.position === 0).map((r) => r.wallMs));
+  const last = summarize(rows.filter((r) => r.position === tools - 1).map((r) => r.wallMs));
+  return `${first.n ? s(first.median) : '–'} / ${last.n ? s(last.median) : '–'}`;
 }
