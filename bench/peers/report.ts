@@ -48,6 +48,7 @@ export function peerTables(input: PeerReportInput): string {
     ['store after initial, MB', (t) => cell(of(t, 'initial'), (r: SnapshotRecord) => r.storeBytes, (v) => mb(v), repeats, false)],
     ['store after last snapshot, MB', (t) => cell(lastPerRepeat(of(t), repeats), (r: SnapshotRecord) => r.storeBytes, (v) => mb(v), repeats, false)],
     ['growth per turn, MB', (t) => cell(of(t, 'turn'), (r: SnapshotRecord) => r.growth, (v) => mb(v, 2), repeats)],
+    ['largest single-turn growth, MB (a WAL checkpoint turn when there was one)', (t) => largestGrowth(of(t, 'turn'), repeats)],
     ['growth per no-change snapshot, kB', (t) => cell(of(t, 'no-change'), (r: SnapshotRecord) => r.growth, (v) => (v / 1e3).toFixed(1), repeats)],
     ['growth ÷ changed bytes after zstd -3 (per turn)', (t) => cell(of(t, 'turn'), (r: SnapshotRecord) => r.growth / r.changedZstd!, (v) => `${v.toFixed(2)}×`, repeats)],
     ['growth ÷ changed, all turns summed', (t) => sumRatio(of(t, 'turn'))],
@@ -150,4 +151,11 @@ function byPosition(rows: SnapshotRecord[], tools: number): string {
   const first = summarize(rows.filter((r) => r.position === 0).map((r) => r.wallMs));
   const last = summarize(rows.filter((r) => r.position === tools - 1).map((r) => r.wallMs));
   return `${first.n ? s(first.median) : '–'} / ${last.n ? s(last.median) : '–'}`;
+}
+
+/** The largest growth of one turn, and its spread over runs (min–max of each run's largest). */
+function largestGrowth(rows: SnapshotRecord[], repeats: number): string {
+  const per = Array.from({ length: repeats }, (_, k) => Math.max(...rows.filter((r) => r.repeat === k).map((r) => r.growth)));
+  const all = Math.max(...per);
+  return repeats > 1 ? `${mb(all, 2)} (runs ${mb(Math.min(...per), 2)}–${mb(all, 2)})` : mb(all, 2);
 }

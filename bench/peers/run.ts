@@ -2,7 +2,7 @@
  * Peer comparison (issue 6): memsnap against restic, borg and casync on identical states
  * of the agent workload (bench/workload), every tool run as a whole process.
  *
- *   npx tsx bench/peers/run.ts [--turns 10] [--fleet 20] [--fleet-turns 3] [--repeat 2]
+ *   npx tsx bench/peers/run.ts [--turns 25] [--fleet 20] [--fleet-turns 3] [--repeat 2]
  *       [--scale 1] [--seed 1] [--no-change 3] [--concurrent 4] [--ledger-rows 8000]
  *       [--tools memsnap,restic,borg,casync] [--json FILE] [--svg FILE] [--md FILE]
  *       [--quick] [--keep]
@@ -13,7 +13,10 @@
  * concurrent-writer check (`--concurrent` snapshots per tool; 0 skips it). Prints markdown
  * tables; `--json` writes every record, `--svg` the store-size chart, `--md` the markdown
  * section. `--quick` is a ~2 minute smoke run (scale 0.05, 3 turns, fleet 3, 1 repeat).
- * Never fails on time.
+ * The default 25 turns include two of SQLite's WAL checkpoints (the agent's writer keeps
+ * its connection open, so the WAL is checkpointed about every 12 turns): between
+ * checkpoints a turn only appends WAL frames, which file-level chunkers deduplicate well;
+ * a checkpoint rewrites scattered pages of the main database file. Never fails on time.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -60,7 +63,7 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 const num = (v: string | undefined, full: number, small: number): number => (v !== undefined ? Number(v) : quick ? small : full);
 const opts = {
-  turns: num(args.turns, 10, 3),
+  turns: num(args.turns, 25, 3),
   fleet: num(args.fleet, 20, 3),
   fleetTurns: num(args['fleet-turns'], 3, 2),
   repeat: num(args.repeat, 2, 1),
