@@ -5,8 +5,11 @@
  * tool's latest snapshot verified against the live agent. The agent's writer connection
  * stays open throughout (as in a running agent) but is idle while tools run, so the
  * peers' raw copies of the database files are consistent here; see concurrent-writer.ts
- * for the case where they are not. The tool order rotates from step to step.
+ * for the case where they are not. The tool order rotates from step to step; `sync` runs
+ * before the initial snapshots and before each restore (dirty pages of a previous tool's
+ * restore otherwise slowed whichever tool came next by up to 4x).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareAgent } from '../workload/agent-generator.js';
@@ -62,6 +65,7 @@ export async function runTurnSession(o: TurnSessionOptions): Promise<TurnSession
   const changedFiles: number[] = [];
   const changedPages: number[] = [];
   try {
+    spawnSync('sync'); // the agent copy just written
     step('initial', 0);
     for (let t = 1; t <= o.turns; t++) {
       await mutator.turn();
@@ -74,6 +78,8 @@ export async function runTurnSession(o: TurnSessionOptions): Promise<TurnSession
     const restores: RestoreRecord[] = [];
     for (const tool of rotate(o.tools, o.repeat)) {
       const target = path.join(o.work, `restore-${tool.name}`);
+      // Flush the previous restore's dirty pages first, so their writeback is not charged to this tool.
+      spawnSync('sync');
       const run = tool.restore(last.get(tool.name)!.id, target);
       const check = verifyAgentRestore(layout.memdir, target, path.relative(layout.memdir, layout.database), MEMORY_TABLES);
       o.log(`repeat ${o.repeat} restore ${tool.name}: ${(run.wallMs / 1000).toFixed(2)} s; ${check.files} files, side files [${check.sideFiles.join(', ')}], integrity ${check.integrity}, image ${check.imageEqual ? 'equal' : 'differs'}, ${check.problems.length} problems${check.problems.length ? `: ${check.problems.slice(0, 3).join('; ')}` : ''}`);
