@@ -25,11 +25,11 @@ const s = (ms: number): string => (ms / 1000).toFixed(2);
 const mb = (b: number, d = 1): string => (b / MB).toFixed(d);
 
 /** "median (p95 x; runs a–b)" of a value per record, the spread over repetitions' medians. */
-function cell(rows: readonly { repeat: number }[], value: (r: never) => number, fmt: (v: number) => string, repeats: number, p95 = true): string {
-  const v = rows.map((r) => value(r as never));
+function cell<T extends { readonly repeat: number }>(rows: readonly T[], value: (r: T) => number, fmt: (v: number) => string, repeats: number, p95 = true): string {
+  const v = rows.map(value);
   const sum = summarize(v);
   if (sum.n === 0) return '–';
-  const per = Array.from({ length: repeats }, (_, k) => summarize(rows.filter((r) => r.repeat === k).map((r) => value(r as never))).median).filter(Number.isFinite);
+  const per = Array.from({ length: repeats }, (_, k) => summarize(rows.filter((r) => r.repeat === k).map(value)).median).filter(Number.isFinite);
   const spread = per.length > 1 ? `; runs ${fmt(Math.min(...per))}–${fmt(Math.max(...per))}` : '';
   return `${fmt(sum.median)}${p95 ? ` (p95 ${fmt(sum.p95)}${spread})` : spread ? ` (${spread.slice(2)})` : ''}`;
 }
