@@ -9,7 +9,7 @@
  *   npx tsx bench/gc-scale.ts [--chunks 1000000] [--snapshots 10000] [--agents 20]
  *                             [--compare 10] [--verify all|N] [--json FILE]
  *                             [--store DIR] [--cache DIR] [--no-cache] [--keep]
- *                             [--yield-probe N]
+ *                             [--yield-probe N] [--yield-every N]
  *
  * The store (bench/gc-scale/generate.ts) is generated once per parameter set into
  * `--cache` (default /tmp/memsnap-bench-cache/gc-scale-…; `--no-cache` regenerates, e.g.
@@ -21,7 +21,7 @@
  * snapshot plus N chosen at random. `--yield-probe N` repeats every size on a fresh copy
  * with the event loop let turn once every N chunk reads (a diagnostic: it shows how much
  * of the peak RSS is native memory of N-API Buffers whose finalizers wait for a turn; see
- * child.ts).
+ * child.ts); `--yield-every N` measures only that way.
  *
  * Prints numbers; never fails on time. A collection that breaks a retained snapshot, or
  * whose numbers disagree (dry run vs real run, marked vs left, pack files vs index), is
@@ -59,6 +59,7 @@ const { values: args } = parseArgs({
     'no-cache': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'yield-probe': { type: 'string', default: '0' },
+    'yield-every': { type: 'string', default: '0' },
   },
 });
 
@@ -314,7 +315,7 @@ async function main(): Promise<void> {
   sizes.push(size);
   const results: SizeResult[] = [];
   try {
-    for (const s of sizes) results.push(await runSize(s, workRoot));
+    for (const s of sizes) results.push(await runSize(s, workRoot, Number(args['yield-every'])));
     const probe = Number(args['yield-probe']);
     if (probe > 0) for (const s of sizes) results.push(await runSize(s, workRoot, probe));
   } finally {

@@ -45,7 +45,8 @@ export interface ChildResult {
   readonly phases?: Record<string, number>;
   /** Largest size the mark database reached, seen at progress reports (GC only). */
   readonly markDbBytes?: number;
-  readonly report?: CollectReport;
+  /** The collection's report, its per-pack plan reduced to a count. */
+  readonly report?: Omit<CollectReport, 'plan'> & { readonly plannedPacks: number };
   readonly verify?: { ok: boolean; snapshots: number; chunksChecked: number; damage: number; firstDamage?: string };
   readonly stats?: { chunks: number; packs: number; packBytes: number; snapshots: number };
 }
@@ -141,7 +142,8 @@ if (mode === 'dry' || mode === 'gc') {
     phases['condemnSweep'] = Math.round(rewriteStart - markEnd);
     phases['rewrite'] = Math.round(end - rewriteStart);
   }
-  result = { report, phases, markDbBytes: markDb, peakRssByPhase: rssAt };
+  const { plan, ...rest } = report;
+  result = { report: { ...rest, plannedPacks: plan.length }, phases, markDbBytes: markDb, peakRssByPhase: rssAt };
 } else if (mode === 'verify') {
   // Every head, the oldest retained snapshot of every agent (most exposed to rewritten
   // packs), and a deterministic random sample of the rest; `all` checks every snapshot.
