@@ -55,7 +55,8 @@ export interface Condemned {
  */
 export function condemnUnmarked(db: Database.Database, maxPackId: number, markedTable: string): Condemned {
   const epoch = advanceEpoch(db);
-  const unmarked = `FROM chunks c WHERE c.pack_id <= ? AND NOT EXISTS (SELECT 1 FROM ${markedTable} m WHERE m.id = c.id)`;
+  // `+c.pack_id`: scan the table rather than look every row up through the pack index.
+  const unmarked = `FROM chunks c WHERE +c.pack_id <= ? AND NOT EXISTS (SELECT 1 FROM ${markedTable} m WHERE m.id = c.id)`;
   const totals = db.prepare(`SELECT count(*) AS chunks, coalesce(sum(c.stored_length), 0) AS storedBytes ${unmarked}`).get(maxPackId) as { chunks: number; storedBytes: number };
   db.prepare(
     `INSERT OR REPLACE INTO condemned_chunks (id, pack_id, offset, raw_length, stored_length, kind, codec, epoch)
@@ -256,6 +257,8 @@ export async function rewritePacks(
     }
     if (bytes >= targetBytes) await flushGroup();
     onPack?.(i + 1);
+    // Let the event loop turn: the hashing addon frees its buffers only then.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   await flushGroup();
   return result;

@@ -114,6 +114,8 @@ export class ChunkStore {
         if (!loc) throw new NotFoundError('chunk', id);
         yield await this.readLocated(loc);
       }
+      // Let the event loop turn between batches: the hashing addon frees its buffers only then.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -39,7 +39,7 @@ import {
 } from '../cas/index.js';
 import { KIND_SNAPSHOT, type Repository } from '../snapshot/index.js';
 import { acquireMaintenanceLock } from './maintenance-lock.js';
-import { MarkSet } from './mark-set.js';
+import { MARK_DIR_PREFIX, MarkSet } from './mark-set.js';
 
 /** Options of {@link collectGarbage}. */
 export interface CollectOptions {
@@ -202,7 +202,7 @@ async function markRoots(mark: MarkSet, repo: Repository, ids: readonly ContentI
 /** What a collection would remove, from the mark set, without changing anything. */
 function previewCollection(db: import('better-sqlite3').Database, markedPacks: number, threshold: number) {
   const unref = db
-    .prepare(`SELECT count(*) AS n, coalesce(sum(stored_length), 0) AS bytes FROM chunks c WHERE c.pack_id <= ? AND NOT EXISTS (SELECT 1 FROM gcmark.marked m WHERE m.id = c.id)`)
+    .prepare(`SELECT count(*) AS n, coalesce(sum(stored_length), 0) AS bytes FROM chunks c WHERE +c.pack_id <= ? AND NOT EXISTS (SELECT 1 FROM gcmark.marked m WHERE m.id = c.id)`)
     .get(markedPacks) as { n: number; bytes: number };
   const { verdicts } = planPacks(db, packPolicy(threshold), `c.pack_id > ${Math.floor(markedPacks)} OR EXISTS (SELECT 1 FROM gcmark.marked m WHERE m.id = c.id)`);
   return {
@@ -232,11 +232,18 @@ async function waitForWriters(db: import('better-sqlite3').Database, epoch: numb
   }
 }
 
-/** The mark database's directory: the local store's `tmp/` when there is one. */
+/**
+ * The mark database's directory: the local store's `tmp/` when there is one. Mark
+ * directories left there by a collection that was killed are removed first (this one holds
+ * the maintenance lock, so no other collection is using them).
+ */
 function markDir(indexFile: string, explicit?: string): string {
   if (explicit) return explicit;
   if (indexFile === ':memory:') return os.tmpdir();
   const dir = path.join(path.dirname(indexFile), 'tmp');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith(MARK_DIR_PREFIX)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
   return dir;
 }

@@ -19,10 +19,19 @@ function isListNode(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && Buffer.from(bytes.buffer, bytes.byteOffset, 4).equals(LIST_MAGIC);
 }
 
+/** Name prefix of mark directories (a killed collection's are removed by the next). */
+export const MARK_DIR_PREFIX = 'memsnap-gc-mark-';
+
 /** Page cache of the mark database, in KiB (16 MiB). */
 export const MARK_CACHE_KIB = 16 * 1024;
 /** Ids buffered in memory before they are written to the mark database. */
 const BATCH = 8192;
+/**
+ * Ids offered between two turns of the event loop. Reads and hashing are synchronous
+ * underneath, and the hashing addon frees its result buffers only when the loop turns:
+ * without these turns a mark of a million ids holds hundreds of MiB (bench/gc-scale.ts).
+ */
+const YIELD_EVERY = 4096;
 
 /** Reachable ids of a collection, in an attached scratch database. Close it when done. */
 export class MarkSet {
@@ -31,17 +40,19 @@ export class MarkSet {
   private readonly stmts;
   /** Ids marked so far (metadata objects and data chunks). */
   marked = 0;
+  private offered = 0;
 
   /** Attaches a new, empty mark database to `db`, in a private directory under `tmpRoot`. */
   constructor(
     private readonly db: Database.Database,
     tmpRoot: string = os.tmpdir(),
   ) {
-    this.dir = fs.mkdtempSync(path.join(tmpRoot, 'memsnap-gc-mark-'));
+    this.dir = fs.mkdtempSync(path.join(tmpRoot, MARK_DIR_PREFIX));
     db.prepare(`ATTACH DATABASE ? AS gcmark`).run(path.join(this.dir, 'mark.sqlite'));
     db.exec(`
       PRAGMA gcmark.journal_mode = OFF;
       PRAGMA gcmark.synchronous = OFF;
+      PRAGMA gcmark.locking_mode = EXCLUSIVE;
       PRAGMA gcmark.cache_size = -${MARK_CACHE_KIB};
       CREATE TABLE gcmark.marked (id BLOB PRIMARY KEY) WITHOUT ROWID;
       CREATE TABLE gcmark.roots (id TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -74,7 +85,7 @@ export class MarkSet {
   async markSnapshots(repo: Repository, ids: readonly ContentId[], onSnapshot?: (done: number) => void): Promise<void> {
     let done = 0;
     for (const id of ids) {
-      await walkReachable(repo, [id], (child) => this.add(child));
+      await walkReachable(repo, [id], this.enter);
       this.stmts.addRoot.run(id);
       onSnapshot?.(++done);
     }
@@ -88,7 +99,7 @@ export class MarkSet {
    * index does not hold is marked all the same, so the condemn step's check settles.
    */
   async markPinned(repo: Repository, ids: readonly ContentId[]): Promise<void> {
-    const enter = (child: ContentId) => this.add(child);
+    const enter = this.enter;
     for (const id of ids) {
       const loc = repo.chunks.locate(id);
       if (!loc || loc.kind === KIND_DATA) this.add(id);
@@ -98,6 +109,13 @@ export class MarkSet {
     }
     this.flush();
   }
+
+  /** The walk's visitor: marks, and lets the event loop turn every {@link YIELD_EVERY} ids. */
+  private readonly enter = (id: ContentId): boolean | Promise<boolean> => {
+    const fresh = this.add(id);
+    if (++this.offered % YIELD_EVERY !== 0) return fresh;
+    return new Promise((resolve) => setImmediate(() => resolve(fresh)));
+  };
 
   /** Writes buffered ids to the mark database. */
   flush(): void {

@@ -32,7 +32,10 @@ export async function verifySnapshots(repo: Repository, snapshots?: readonly Sna
   const list = snapshots ?? repo.catalog.list();
   const checked = new Map<ContentId, string | undefined>();
   const damage: SnapshotDamage[] = [];
+  let reads = 0;
   const check = async (snapshot: ContentId, path: string, id: ContentId): Promise<boolean> => {
+    // Let the event loop turn now and then: the hashing addon frees its buffers only then.
+    if (++reads % 4096 === 0) await new Promise((resolve) => setImmediate(resolve));
     if (!checked.has(id)) {
       try {
         await repo.getChunk(id);

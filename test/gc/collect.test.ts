@@ -211,6 +211,17 @@ describe('collectGarbage', () => {
     await repo.close();
   });
 
+  it('removes the mark directory a killed collection left behind', async () => {
+    const { repo, storeDir } = await storeWithHistory(0, 9);
+    const stale = path.join(storeDir, 'tmp', 'memsnap-gc-mark-stale1');
+    fs.mkdirSync(stale, { recursive: true });
+    fs.writeFileSync(path.join(stale, 'mark.sqlite'), Buffer.alloc(4096));
+    await collectGarbage(repo);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.readdirSync(path.join(storeDir, 'tmp')).filter((n) => n.startsWith('memsnap-gc-mark-'))).toEqual([]);
+    await repo.close();
+  });
+
   it('runs one at a time, and takes over the lock of a dead collector', async () => {
     const { repo } = await storeWithHistory(0, 7);
     const db = repo.chunks.index.database;
