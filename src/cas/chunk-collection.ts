@@ -15,7 +15,7 @@
  *    pack to delete or a deletion to finish: `finishJournal` completes both.
  */
 import type Database from 'better-sqlite3';
-import { CorruptChunkError } from '../errors/index.js';
+import { NotFoundError } from '../errors/index.js';
 import { contentIdToBytes, hashContent } from '../hash/index.js';
 import type { ObjectBackend } from './backend/object-backend.js';
 import type { ChunkIndex } from './chunk-index.js';
@@ -185,14 +185,16 @@ export interface RewriteResult {
   readonly packsRewritten: number;
   readonly packsWritten: number;
   readonly chunksMoved: number;
+  /** Packs left as they were because a live chunk in them is damaged or missing (run verify). */
+  readonly damaged: readonly { readonly pack: string; readonly chunk: string; readonly reason: string }[];
 }
 
 /**
  * Copies the live chunks of `packs` into new packs of up to `targetBytes` payload, verifying
  * every chunk on the way (stored bytes are copied as they are, never recompressed), then
  * repoints their index rows and retires the old packs, one group at a time. Memory: one
- * group (≤ `targetBytes`) at a time.
- * @throws CorruptChunkError when a live chunk is damaged: that pack stays as it is.
+ * group (≤ `targetBytes`) at a time. A pack with a damaged or missing live chunk is left as
+ * it is and reported; the others are rewritten.
  */
 export async function rewritePacks(
   index: ChunkIndex,
@@ -202,7 +204,7 @@ export async function rewritePacks(
   onPack?: (done: number) => void,
 ): Promise<RewriteResult> {
   const db = index.database;
-  const result = { packsRewritten: 0, packsWritten: 0, chunksMoved: 0 };
+  const result = { packsRewritten: 0, packsWritten: 0, chunksMoved: 0, damaged: [] as { pack: string; chunk: string; reason: string }[] };
   let group: Pick<PackVerdict, 'packId' | 'name'>[] = [];
   let moves: { item: PackItem; from: number }[] = [];
   let bytes = 0;
@@ -241,19 +243,16 @@ export async function rewritePacks(
     result.chunksMoved += moved.length;
   };
   for (const [i, pack] of packs.entries()) {
-    group.push(pack);
-    for (const loc of index.chunksInPack(pack.name)) {
-      const stored = await backend.getRange(packKey(loc.pack), payloadOffset(loc), loc.storedLength);
-      // Verify before copying: a rewrite must never launder a damaged chunk into a fresh pack.
-      let ok = stored.length === loc.storedLength;
-      try {
-        ok &&= hashContent(decodePayload(loc.codec, stored, loc.rawLength)) === loc.id;
-      } catch {
-        ok = false;
+    const copies = await readLiveCopies(index, backend, pack);
+    if ('damaged' in copies) {
+      // Never launder a damaged chunk into a fresh pack, and never drop it: the pack stays.
+      result.damaged.push({ pack: pack.name, chunk: copies.damaged.chunk, reason: copies.damaged.reason });
+    } else {
+      group.push(pack);
+      for (const item of copies.items) {
+        moves.push({ item, from: pack.packId });
+        bytes += item.bytes.length;
       }
-      if (!ok) throw new CorruptChunkError(loc.id, loc.pack, loc.offset, 'damaged chunk found while rewriting its pack; run verify');
-      moves.push({ item: { id: loc.id, kind: loc.kind, rawLength: loc.rawLength, codec: loc.codec as Codec, bytes: stored }, from: pack.packId });
-      bytes += stored.length;
     }
     if (bytes >= targetBytes) await flushGroup();
     onPack?.(i + 1);
@@ -262,4 +261,34 @@ export async function rewritePacks(
   }
   await flushGroup();
   return result;
+}
+
+/** The live chunks of `pack`, each read and verified, or the first damaged one. */
+async function readLiveCopies(
+  index: ChunkIndex,
+  backend: ObjectBackend,
+  pack: Pick<PackVerdict, 'name'>,
+): Promise<{ items: PackItem[] } | { damaged: { chunk: string; reason: string } }> {
+  const items: PackItem[] = [];
+  for (const loc of index.chunksInPack(pack.name)) {
+    let stored: Uint8Array;
+    try {
+      stored = await backend.getRange(packKey(loc.pack), payloadOffset(loc), loc.storedLength);
+    } catch (err) {
+      if (err instanceof NotFoundError) return { damaged: { chunk: loc.id, reason: 'its pack is missing' } };
+      throw err;
+    }
+    let reason: string | undefined;
+    if (stored.length !== loc.storedLength) reason = `pack is truncated (${stored.length} of ${loc.storedLength} bytes)`;
+    else {
+      try {
+        if (hashContent(decodePayload(loc.codec, stored, loc.rawLength)) !== loc.id) reason = 'content does not match its hash';
+      } catch (err) {
+        reason = (err as Error).message;
+      }
+    }
+    if (reason !== undefined) return { damaged: { chunk: loc.id, reason } };
+    items.push({ id: loc.id, kind: loc.kind, rawLength: loc.rawLength, codec: loc.codec as Codec, bytes: stored });
+  }
+  return { items };
 }

@@ -85,6 +85,8 @@ export interface CollectReport {
   readonly plan: readonly PlannedPack[];
   /** Packs removed while finishing an interrupted collection. */
   readonly recoveredPacks: number;
+  /** Packs left unrewritten because a live chunk in them is damaged (run verify, then repair). */
+  readonly damagedPacks: readonly { readonly pack: string; readonly chunk: string; readonly reason: string }[];
   readonly durationMs: number;
 }
 
@@ -152,6 +154,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
         bytes: { before: before.packBytes, after: before.packBytes },
         plan: preview.plan,
         recoveredPacks: 0,
+        damagedPacks: [],
         durationMs: Math.round(performance.now() - started),
       };
     }
@@ -171,6 +174,7 @@ export async function collectGarbage(repo: Repository, options: CollectOptions =
       bytes: { before: before.packBytes, after: after.packBytes },
       plan: [...sweep.deleted, ...sweep.rewrite].map(planned),
       recoveredPacks: recovered.length,
+      damagedPacks: rewrite.damaged,
       durationMs: Math.round(performance.now() - started),
     };
   } finally {

@@ -193,6 +193,26 @@ describe('collectGarbage', () => {
     await repo.close();
   });
 
+  it('leaves a pack with a damaged live chunk as it is, reports it, and rewrites the others', async () => {
+    const { repo, storeDir, snaps } = await storeWithHistory(4, 10);
+    forgetSnapshots(repo, snaps.slice(0, 4).map((s) => s.id));
+    const dry = await collectGarbage(repo, { dryRun: true, repackThreshold: 1 });
+    const reachable = await reachableIds(repo);
+    const victim = dry.plan.find((p) => p.action === 'rewrite' && repo.chunks.index.chunksInPack(p.pack).some((l) => reachable.has(l.id) && l.storedLength > 8))!;
+    const live = repo.chunks.index.chunksInPack(victim.pack).find((l) => reachable.has(l.id) && l.storedLength > 8)!;
+    const file = path.join(storeDir, 'packs', victim.pack.slice(0, 2), `${victim.pack}.pack`);
+    const bytes = fs.readFileSync(file);
+    bytes[live.offset + 48 + 2]! ^= 0x40; // inside the payload
+    fs.writeFileSync(file, bytes);
+
+    const report = await collectGarbage(repo, { repackThreshold: 1 });
+    expect(report.damagedPacks).toEqual([{ pack: victim.pack, chunk: live.id, reason: expect.any(String) }]);
+    expect(report.packs.rewritten).toBeGreaterThan(0);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(repo.chunks.locate(live.id)!.pack).toBe(victim.pack);
+    await repo.close();
+  });
+
   it('finishes the journal of an interrupted collection', async () => {
     const { repo, storeDir } = await storeWithHistory(1, 6);
     const db = repo.chunks.index.database;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/index.js';
 import { collectGarbage } from '../../gc/index.js';
 import { parseCommandArgs, storeDir, withRepository, type Command } from '../command.js';
+import { EXIT_VERIFY_FAILED } from '../exit-codes.js';
 import { formatBytes } from '../output.js';
 
 export const gcCommand: Command = {
@@ -11,7 +12,8 @@ export const gcCommand: Command = {
 Marks everything the snapshots in the catalog need, then deletes packs nothing needs and
 rewrites packs that are mostly garbage. Safe while captures and imports run in other
 processes: it waits for writers that started before it (up to --wait-for-writers) and
-leaves what they may still need for a later run.
+leaves what they may still need for a later run. A pack holding a damaged live chunk is
+left as it is and reported (exit 10, as verify).
 
 Options:
   -n, --dry-run               plan only: report what would go, change nothing
@@ -48,10 +50,12 @@ Options:
           for (const p of report.plan.slice(0, 20)) out.line(`  ${p.action.padEnd(7)} pack ${p.pack.slice(0, 12)} ${formatBytes(p.size)}, ${Math.round((100 * p.liveBytes) / p.size)}% live`);
           if (report.plan.length > 20) out.line(`  ... and ${report.plan.length - 20} more packs (--json lists all)`);
         }
+        for (const d of report.damagedPacks) out.line(`DAMAGED pack ${d.pack.slice(0, 12)} left as it is: chunk ${d.chunk.slice(0, 12)} ${d.reason} (run memsnap verify)`);
         if (report.recoveredPacks) out.line(`finished an interrupted collection: ${report.recoveredPacks} packs removed`);
         out.line(`${report.dryRun ? 'dry run' : 'done'} in ${report.durationMs} ms`);
       });
-      return 0;
+      // Damage found on the way is reported like verify does.
+      return report.damagedPacks.length > 0 ? EXIT_VERIFY_FAILED : 0;
     });
   },
 };
