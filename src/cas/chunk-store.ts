@@ -8,6 +8,7 @@ import { hashContent, type ContentId } from '../hash/index.js';
 import type { ObjectBackend } from './backend/object-backend.js';
 import type { ChunkIndex, ChunkLocation } from './chunk-index.js';
 import { ChunkWriter } from './chunk-writer.js';
+import { PresenceCache } from './presence-cache.js';
 import { decodePayload } from './compression.js';
 import { packKey, payloadOffset } from './pack-format.js';
 import { CONFIG_KEY, formatStoreConfig, newStoreConfig, parseStoreConfig, type StoreConfig, type StoreConfigOptions } from './store-config.js';
@@ -26,6 +27,9 @@ export interface ChunkStoreStats {
 
 /** A chunk store over one backend and one index. */
 export class ChunkStore {
+  /** Ids its writers have seen indexed, under the current collection epoch. */
+  private readonly presence = new PresenceCache();
+
   private constructor(
     readonly backend: ObjectBackend,
     readonly index: ChunkIndex,
@@ -127,6 +131,7 @@ export class ChunkStore {
       packTargetBytes: this.config.packTargetBytes,
       compressionLevel: this.config.compression.level,
       leaseDatabase: this.index.database,
+      presence: this.presence,
     });
   }
 

@@ -23,6 +23,7 @@ import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
 import type { EncodedPayload } from './compression.js';
 import { buildPack, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
+import type { PresenceCache } from './presence-cache.js';
 import { acquireLease, confirmLease, pinIds, releaseLease, type WriterLease } from './writer-leases.js';
 
 /** Kind byte of plain data chunks. Upper layers define other kinds (1..255). */
@@ -67,6 +68,8 @@ export interface ChunkWriterTarget {
    * `confirmReferences` does nothing (only for stores no collector ever runs on).
    */
   readonly leaseDatabase?: Database.Database;
+  /** Ids known indexed across this store's writers (used only with a lease). */
+  readonly presence?: PresenceCache;
 }
 
 /** Raw bytes per compression batch (a batch is one worker job). */
@@ -118,6 +121,7 @@ export class ChunkWriter {
   private relied = new Uint8Array(32 * 1024);
   private reliedBytes = 0;
   private readonly lease: WriterLease | undefined;
+  private readonly presence: PresenceCache | undefined;
   private sealing: Promise<void> = Promise.resolve();
   private sealsInFlight = 0;
   private failure: unknown;
@@ -129,11 +133,13 @@ export class ChunkWriter {
     }
     this.pool = target.compressionPool === undefined ? sharedCompressionPool() : target.compressionPool;
     this.lease = target.leaseDatabase && acquireLease(target.leaseDatabase);
+    this.presence = this.lease && target.presence;
+    this.presence?.begin(this.lease!.epoch);
   }
 
   /** Whether `id` is stored or accepted by this writer. */
   has(id: ContentId): boolean {
-    return this.pending.has(id) || this.known.has(id) || this.target.index.has(id);
+    return this.pending.has(id) || this.known.has(id) || this.presence?.has(id) === true || this.target.index.has(id);
   }
 
   /**
@@ -142,8 +148,10 @@ export class ChunkWriter {
    * whose ids are known (a database image: mostly unchanged chunks).
    */
   prefetchPresence(ids: readonly ContentId[]): void {
-    const unknown = ids.filter((id) => !this.pending.has(id) && !this.known.has(id));
-    for (const id of this.target.index.presentAmong(unknown)) this.known.add(id);
+    const unknown = ids.filter((id) => !this.pending.has(id) && !this.known.has(id) && this.presence?.has(id) !== true);
+    const found = this.target.index.presentAmong(unknown);
+    for (const id of found) this.known.add(id);
+    this.presence?.add(found);
   }
 
   /**
@@ -323,6 +331,7 @@ export class ChunkWriter {
     await this.target.backend.put(packKey(pack.hash), pack.bytes);
     this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
     for (const item of items) this.pending.delete(item.id);
+    this.presence?.add(items.map((item) => item.id));
     this.stats.packsWritten++;
   }
 

@@ -21,3 +21,4 @@ export * from './rebuild-index.js';
 export * from './local-store.js';
 export * from './writer-leases.js';
 export * from './chunk-collection.js';
+export * from './presence-cache.js';
