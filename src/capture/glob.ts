@@ -1,41 +1,15 @@
 /**
- * Glob patterns for include/exclude rules, matched against `/`-separated paths relative
- * to the agent directory. `*` matches within a segment, `**` across segments, `?` one
- * character, `[abc]` a class. A pattern without `/` matches the last segment at any
- * depth (like .gitignore), so `*.tmp` excludes temp files everywhere.
+ * Include/exclude rules of a capture, over the glob language of src/snapshot/path-glob.ts
+ * (`*.tmp` excludes temp files everywhere; `notes/**` everything under notes/).
  */
-import { InvalidArgumentError } from '../errors/index.js';
+import { compilePathGlob, type PathGlob } from '../snapshot/index.js';
 
-/** A compiled glob. */
-export interface Glob {
-  readonly pattern: string;
-  matches(relPath: string): boolean;
-}
+/** A compiled glob (see src/snapshot/path-glob.ts for the language). */
+export type Glob = PathGlob;
 
-/** Compiles a glob. @throws InvalidArgumentError for an empty pattern or unclosed class. */
+/** Compiles an include/exclude/keep glob. @throws InvalidArgumentError naming a bad pattern. */
 export function compileGlob(pattern: string): Glob {
-  if (pattern.length === 0) throw new InvalidArgumentError('empty glob pattern');
-  const anchored = pattern.includes('/');
-  const body = pattern.replace(/^\/+/, '');
-  let re = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c === '*' && body[i + 1] === '*') {
-      const slash = body[i + 2] === '/';
-      re += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = body.indexOf(']', i + 1);
-      if (end < 0) throw new InvalidArgumentError(`unclosed [ in glob ${JSON.stringify(pattern)}`);
-      const cls = body.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-      re += `[${cls}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  const regex = new RegExp(anchored ? `^${re}(?:/.*)?$` : `(?:^|/)${re}(?:/.*)?$`);
-  return { pattern, matches: (relPath) => regex.test(relPath) };
+  return compilePathGlob(pattern);
 }
 
 /** Include/exclude rules: a path is captured unless excluded; with includes, files must match one. */

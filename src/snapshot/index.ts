@@ -14,3 +14,4 @@ export * from './repository.js';
 export * from './snapshot-ref.js';
 export * from './rebuild-catalog.js';
 export * from './reachable.js';
+export * from './path-glob.js';

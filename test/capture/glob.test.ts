@@ -40,9 +40,14 @@ describe('compileGlob', () => {
     expect(compileGlob('(x)|y').matches('(x)|y')).toBe(true);
   });
 
-  it('rejects empty patterns and unclosed classes', () => {
-    expect(() => compileGlob('')).toThrow(InvalidArgumentError);
-    expect(() => compileGlob('[abc')).toThrow(InvalidArgumentError);
+  it('rejects empty patterns, unclosed or empty classes and . or .. segments', () => {
+    for (const bad of ['', '[abc', 'a[]b', '../x', 'a/./b', '/']) expect(() => compileGlob(bad), JSON.stringify(bad)).toThrow(InvalidArgumentError);
+  });
+
+  it('matches names that hold newlines', () => {
+    expect(compileGlob('notes/**').matches('notes/line\nbreak.md')).toBe(true);
+    expect(compileGlob('*.md').matches('dir\nname/line\nbreak.md')).toBe(true);
+    expect(compileGlob('a*b').matches('a\nb')).toBe(true);
   });
 });
 
