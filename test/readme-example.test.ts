@@ -4,13 +4,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentFields, JsonFileStateProvider, Repository, captureAgent, diffSnapshots, restoreSnapshot } from '../src/index.js';
+import { AgentFields, JsonFileStateProvider, Repository, captureAgent, collectGarbage, diffSnapshots, exportBundle, forgetByPolicy, importBundle, restoreSnapshot } from '../src/index.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs('memsnap-readme-');
 
 describe('README library example', () => {
-  it('captures, diffs and restores as documented', async () => {
+  it('captures, diffs, restores, forgets, collects and moves a bundle as documented', async () => {
     const root = tempDir();
     const memory = path.join(root, 'srv', 'agent-7', 'memory');
     fs.mkdirSync(memory, { recursive: true });
@@ -32,6 +32,18 @@ describe('README library example', () => {
     await restoreSnapshot(repo, { snapshot: 'agent-7~1', target: before, stateProviders: state });
     expect(fs.readFileSync(path.join(before, 'notes.md'), 'utf8')).toBe('first\n');
     expect(JSON.parse(fs.readFileSync(cursor, 'utf8'))).toEqual({ at: 1 });
+
+    // Retention, garbage collection and bundles.
+    expect(forgetByPolicy(repo, { keepLast: 50, keepDaily: 14 }).removed).toBe(0);
+    const gc = await collectGarbage(repo);
+    expect(gc.dryRun).toBe(false);
+    const bundle = path.join(root, 'agent-7.tar.zst');
+    await exportBundle(repo, fs.createWriteStream(bundle), { snapshots: [snapshot.id] });
+    const otherRepo = await Repository.init(path.join(root, 'other-store'));
+    const imported = await importBundle(otherRepo, fs.createReadStream(bundle));
+    expect(imported.snapshots.map((s) => s.id)).toEqual([snapshot.id]);
+    expect(otherRepo.catalog.head('agent-7')).toBe(snapshot.id);
+    await otherRepo.close();
     await repo.close();
   });
 });
