@@ -16,7 +16,7 @@ import { CorruptBundleError, CorruptChunkError, InvalidArgumentError } from '../
 import { hashContent, type ContentId } from '../hash/index.js';
 import { assertAgentId, assertFieldKey, assertTag, decodeListNode, ObjectReader, readSnapshot, readTree, sourcesDigest, type SnapshotInfo } from '../snapshot/index.js';
 import { BUNDLE_ENTRY_KINDS, MAX_ENTRY_BYTES, entryName, type BundleEntryKind, type BundleManifest } from './bundle-format.js';
-import { SpillingIdMap } from './spilling-id-map.js';
+import { SpillingIdMap } from '../snapshot/index.js';
 
 /** A snapshot root of a bundle, as its catalog row will read (without seq, which depends on the store). */
 export type BundleSnapshot = Omit<SnapshotInfo, 'seq' | 'idempotencyKey'>;

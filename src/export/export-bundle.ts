@@ -23,7 +23,7 @@ import { contentIdToBytes, type ContentId } from '../hash/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import { walkReachable, type Repository } from '../snapshot/index.js';
 import { encryptStream, type BundleEncryption } from './bundle-encryption.js';
-import { SpillingIdMap } from './spilling-id-map.js';
+import { SpillingIdMap } from '../snapshot/index.js';
 import { BUNDLE_ENTRY_KINDS, BUNDLE_FORMAT, BUNDLE_VERSION, MAX_EXTERNAL_IDS, DEFAULT_BUNDLE_LEVEL, EXTERNAL_ENTRY, MANIFEST_ENTRY, encodeManifest, entryName, type BundleManifest } from './bundle-format.js';
 
 /** What to export. */

@@ -6,7 +6,6 @@
  */
 export * from './bundle-format.js';
 export * from './bundle-encryption.js';
-export * from './spilling-id-map.js';
 export * from './bundle-checker.js';
 export * from './bundle-reader.js';
 export * from './export-bundle.js';

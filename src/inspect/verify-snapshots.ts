@@ -6,7 +6,7 @@
 import { MemsnapError } from '../errors/index.js';
 import type { ContentId } from '../hash/index.js';
 import type { ProgressCallback } from '../cas/index.js';
-import { decodeListNode, type ContentRef, type Repository, type SnapshotInfo } from '../snapshot/index.js';
+import { SpillingIdMap, decodeListNode, type ContentRef, type Repository, type SnapshotInfo } from '../snapshot/index.js';
 
 /** A chunk that could not be read intact, and where it is used. */
 export interface SnapshotDamage {
@@ -30,21 +30,23 @@ export interface SnapshotVerifyReport {
 /** Checks `snapshots` (default: every snapshot in the catalog). Never throws for damage. */
 export async function verifySnapshots(repo: Repository, snapshots?: readonly SnapshotInfo[], onProgress?: ProgressCallback): Promise<SnapshotVerifyReport> {
   const list = snapshots ?? repo.catalog.list();
-  const checked = new Map<ContentId, string | undefined>();
+  // Every id checked, once: on disk past a threshold, so memory stays bounded at any size.
+  const checked = new SpillingIdMap();
+  const failures = new Map<ContentId, string>();
   const damage: SnapshotDamage[] = [];
   let reads = 0;
   const check = async (snapshot: ContentId, path: string, id: ContentId): Promise<boolean> => {
     // Let the event loop turn now and then: the hashing addon frees its buffers only then.
     if (++reads % 4096 === 0) await new Promise((resolve) => setImmediate(resolve));
     if (!checked.has(id)) {
+      checked.set(id, 0);
       try {
         await repo.getChunk(id);
-        checked.set(id, undefined);
       } catch (err) {
-        checked.set(id, err instanceof MemsnapError ? `${err.code}\n${err.message}` : `UNKNOWN\n${String(err)}`);
+        failures.set(id, err instanceof MemsnapError ? `${err.code}\n${err.message}` : `UNKNOWN\n${String(err)}`);
       }
     }
-    const failure = checked.get(id);
+    const failure = failures.get(id);
     if (failure === undefined) return true;
     const [code, reason] = failure.split('\n') as [string, string];
     damage.push({ snapshot, path, chunk: id, code, reason });
@@ -71,14 +73,18 @@ export async function verifySnapshots(repo: Repository, snapshots?: readonly Sna
       else if (entry.content) await checkContent(snapshot, path, entry.content);
     }
   };
-  for (const [i, info] of list.entries()) {
-    if (await check(info.id, '(snapshot)', info.id)) {
-      const snap = await repo.readSnapshot(info.id);
-      await walk(info.id, snap.sources.memdir.tree, '');
-      const external = snap.sources.databases;
-      if (external) await walk(info.id, external.tree, '(external databases)');
+  try {
+    for (const [i, info] of list.entries()) {
+      if (await check(info.id, '(snapshot)', info.id)) {
+        const snap = await repo.readSnapshot(info.id);
+        await walk(info.id, snap.sources.memdir.tree, '');
+        const external = snap.sources.databases;
+        if (external) await walk(info.id, external.tree, '(external databases)');
+      }
+      onProgress?.({ phase: 'verify', done: i + 1, total: list.length, unit: 'snapshots' });
     }
-    onProgress?.({ phase: 'verify', done: i + 1, total: list.length, unit: 'snapshots' });
+    return { ok: damage.length === 0, snapshots: list.length, chunksChecked: checked.size, damage };
+  } finally {
+    checked.close();
   }
-  return { ok: damage.length === 0, snapshots: list.length, chunksChecked: checked.size, damage };
 }

@@ -15,3 +15,4 @@ export * from './snapshot-ref.js';
 export * from './rebuild-catalog.js';
 export * from './reachable.js';
 export * from './path-glob.js';
+export * from './spilling-id-map.js';

@@ -5,7 +5,8 @@
  */
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { importBundle, SpillingIdMap, verifyBundle } from '../../src/export/index.js';
+import { importBundle, verifyBundle } from '../../src/export/index.js';
+import { SpillingIdMap } from '../../src/snapshot/index.js';
 import { hashContent, type ContentId } from '../../src/hash/index.js';
 import { createAgentFixture, mutateAgent } from '../helpers/agent-fixture.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

@@ -2,8 +2,8 @@
  * A map from content ids to small integers that keeps insertion order and bounded memory:
  * up to `maxInMemory` ids live in a JavaScript Map (~150 bytes each); past that, all of them
  * move to an anonymous temporary SQLite database (on disk, deleted when closed, with
- * SQLite's own small page cache), and every operation goes there. Export plans and the
- * bundle checker use it, so a bundle of any number of objects is written and checked in
+ * SQLite's own small page cache), and every operation goes there. Export plans, the
+ * bundle checker and snapshot verification use it, so any number of objects is handled in
  * bounded memory; below the threshold nothing changes and nothing touches the disk.
  */
 import Database from 'better-sqlite3';
