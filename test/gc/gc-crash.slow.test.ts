@@ -6,7 +6,6 @@
  *
  * MEMSNAP_GC_CRASH_ITERATIONS (default 12) kills; MEMSNAP_GC_CRASH_SEED reproduces a run.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,31 +17,13 @@ import { verifySnapshots } from '../../src/inspect/index.js';
 import { Repository } from '../../src/snapshot/index.js';
 import { createAgentFixture, mutateAgent } from '../helpers/agent-fixture.js';
 import { seededUnit } from '../helpers/deterministic-bytes.js';
+import { runAndKillAfterReady } from '../helpers/kill-child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('memsnap-gc-crash-');
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/gc-once.ts', import.meta.url));
 const ITERATIONS = Number(process.env['MEMSNAP_GC_CRASH_ITERATIONS'] ?? 12);
 const SEED = Number(process.env['MEMSNAP_GC_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-
-/** Runs one collection and kills it `delayMs` after it is ready (or lets it finish first). */
-function collectAndKill(storeDir: string, delayMs: number): Promise<{ killed: boolean; stderr: string; code: number | null; ranMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, storeDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let readyAt = 0;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (readyAt === 0 && stderr.includes('ready')) {
-        readyAt = performance.now();
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ killed: signal === 'SIGKILL', stderr, code, ranMs: performance.now() - readyAt }));
-  });
-}
 
 function packFiles(storeDir: string): string[] {
   const root = path.join(storeDir, 'packs');
@@ -70,7 +51,7 @@ describe('SIGKILL during garbage collection', () => {
       forgetByPolicy(repo, { keepLast: 2 });
       await repo.close();
 
-      const run = await collectAndKill(storeDir, i === 0 ? 60_000 : Math.floor(random() * collectMs * 1.5));
+      const run = await runAndKillAfterReady(CHILD, [storeDir], i === 0 ? 60_000 : Math.floor(random() * collectMs * 1.5));
       if (!run.killed) expect(run.code, run.stderr).toBe(0);
       // Collections grow with the store: the latest finished one sets the scale.
       if (!run.killed) collectMs = run.ranMs;

@@ -8,7 +8,6 @@
  *
  * MEMSNAP_HARNESS_ITERATIONS (default 24) operations; MEMSNAP_HARNESS_SEED reproduces a run.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,33 +21,13 @@ import { restoreSnapshot } from '../../src/restore/index.js';
 import { Repository } from '../../src/snapshot/index.js';
 import { createAgentFixture, mutateAgent, type AgentFixture } from '../helpers/agent-fixture.js';
 import { seededUnit } from '../helpers/deterministic-bytes.js';
+import { runAndKillAfterReady } from '../helpers/kill-child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('memsnap-harness-');
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 const ITERATIONS = Number(process.env['MEMSNAP_HARNESS_ITERATIONS'] ?? 24);
 const SEED = Number(process.env['MEMSNAP_HARNESS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-
-/** Runs one operation; kills it `delayMs` after it is ready. */
-function runAndMaybeKill(args: string[], delayMs: number): Promise<{ killed: boolean; code: number | null; stdout: string; stderr: string; ranMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let readyAt = 0;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (readyAt === 0 && stderr.includes('ready')) {
-        readyAt = performance.now();
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ killed: signal === 'SIGKILL', code, stdout, stderr, ranMs: performance.now() - readyAt }));
-  });
-}
 
 /** Relative path → sha256 of every regular file under `dir` (databases by their rows). */
 function digest(dir: string): Map<string, string> {
@@ -99,7 +78,7 @@ describe('crash harness: capture, import, forget and gc killed at random', () =>
       const args = role === 'capture' ? [role, storeDir, agents[agent]!.dir, agent, tag] : role === 'import' ? [role, storeDir, bundle] : [role, storeDir];
       // The first run of each role finishes and sets the scale of later kill delays.
       const delay = typical[role] === undefined ? 120_000 : Math.floor(random() * typical[role]! * 1.5);
-      const run = await runAndMaybeKill(args, delay);
+      const run = await runAndKillAfterReady(CHILD, args, delay);
       if (run.killed) kills[role] = (kills[role] ?? 0) + 1;
       else {
         expect(run.code, run.stderr).toBe(0);
