@@ -23,11 +23,15 @@ import {
   type SnapshotKind,
   type SnapshotSources,
 } from '../snapshot/index.js';
-import { cacheUpdate, underDirs, type CachedEntry } from './capture-cache.js';
+import { cacheUpdate, underDirs, type CachedEntry, type CacheUpdate } from './capture-cache.js';
+import type { CaptureSession, SourceMemory, StoreMemory } from './capture-session.js';
+import type { JournalTake } from './change-journal.js';
+import { decodeDatabaseState, encodeDatabaseState, type DatabaseState } from './database-state.js';
+import { rescanMemdir } from './memdir-rescan.js';
 import { readGitState } from './git-state.js';
 import type { GitState } from '../snapshot/index.js';
 import { PathFilter } from './glob.js';
-import { scanDatabaseFile, scanMemdir, virtualDir, type ScanNode } from './memdir-scan.js';
+import { scanDatabaseFile, scanMemdir, virtualDir, type ScanNode, type ScanOptions } from './memdir-scan.js';
 import { isInside, nameDatabases } from './database-sources.js';
 import { findUnchanged, storeMemdir, type MemdirStoreContext, type MemdirStoreStats } from './memdir-store.js';
 import { SqliteReadCut, looksLikeSqlite } from './sqlite-image.js';
@@ -64,12 +68,20 @@ export interface CaptureOptions {
   /** Record git HEAD, branch and dirtiness. Default true. */
   readonly git?: boolean;
   readonly onProgress?: ProgressCallback;
+  /**
+   * A session shared by consecutive captures of this directory in one process: with its
+   * change journal the scan lists only directories that changed, and the store's caches
+   * stay in memory between captures (capture-session.ts). Default none.
+   */
+  readonly session?: CaptureSession;
   /** Clock in ms since the epoch (for tests). Default Date.now. */
   readonly now?: () => number;
 }
 
 /** Counters of one capture. */
 export interface CaptureStats extends MemdirStoreStats {
+  /** Directories whose entries the scan listed or looked at again (all of them without a change journal). */
+  dirsListed: number;
   chunksStored: number;
   chunksDeduplicated: number;
   /** Chunks a concurrent garbage collection had condemned that this capture relied on and rescued at commit. */
@@ -106,12 +118,27 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   const agent = options.agent ?? agentIdFromPath(dir);
   assertAgentId(agent);
   for (const tag of options.tags ?? []) assertTag(tag);
-  const expectedParent = options.expectedParent === undefined ? repo.catalog.head(agent) : options.expectedParent;
+  const session = options.session;
+  if (session?.isClosed) throw new InvalidArgumentError('the capture session is closed');
+  if (session && session.dir !== dir) throw new InvalidArgumentError(`the capture session is for ${session.dir}, not ${dir}`);
+  const head = repo.catalog.head(agent);
+  const expectedParent = options.expectedParent === undefined ? head : options.expectedParent;
+  const memory = session?.memoryFor(repo, agent, head);
+  const take = session?.journal ? await session.journal.take() : undefined;
   const warnings: string[] = [];
-  const sources = scanSources(repo, agent, dir, options, warnings, BigInt(now()) * 1_000_000n);
+  let sources: ScannedSource[];
+  const listed = { dirs: 0 };
+  try {
+    sources = scanSources(repo, agent, dir, options, warnings, BigInt(now()) * 1_000_000n, { session, memory, take, listed });
+  } catch (err) {
+    session?.journal?.invalidate(); // its changes were taken and not acted on: walk everything next time
+    throw err;
+  }
   const cuts = new Map<string, SqliteReadCut>();
   let writer: ChunkWriter | undefined;
   let chunksRescued = 0;
+  const updates: CacheUpdate[] = [];
+  let headAfter: ContentId | null = null;
   try {
     // The cut: every database's read transaction is open before any content is read.
     for (const source of sources) for (const db of collect(source.root, (n) => n.kind === 'sqlite')) cuts.set(db.abs, SqliteReadCut.open(db.abs, options.busyTimeoutMs));
@@ -138,8 +165,8 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       nextCache: new Map<string, CachedEntry>(),
       keptDirs: [],
       databaseStates: {
-        load: (rel: string) => repo.catalog.loadDatabaseState(agent, source.key, rel),
-        next: new Map<string, Uint8Array>(),
+        load: (rel: string) => (memory?.sources.get(source.key)?.databaseStates.get(rel) ?? decodeDatabaseState(repo.catalog.loadDatabaseState(agent, source.key, rel))),
+        next: new Map<string, DatabaseState>(),
         kept: new Set<string>(),
         verify: options.verifyDatabaseImages ?? false,
       },
@@ -176,37 +203,85 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       // The caches describe this capture: they commit with it, in one transaction.
       for (const [i, source] of sources.entries()) {
         const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
+        updates.push(update);
         repo.catalog.updateCacheEntries(agent, source.key, update.upserts, update.deletes);
         const { next, kept } = contexts[i]!.databaseStates;
         const inKeptDir = underDirs(contexts[i]!.keptDirs);
-        repo.catalog.saveDatabaseStates(agent, source.key, next, (rel) => kept.has(rel) || inKeptDir(rel));
+        const encoded = new Map([...next].map(([rel, state]) => [rel, encodeDatabaseState(state)]));
+        repo.catalog.saveDatabaseStates(agent, source.key, encoded, (rel) => kept.has(rel) || inKeptDir(rel));
       }
+      headAfter = repo.catalog.head(agent);
     });
+    if (session) {
+      session.storeMemory = headAfter === null ? undefined : rememberStore(repo, agent, headAfter, sources, contexts, updates, memory);
+    }
     const w = writer!.stats;
     return {
       snapshot: outcome.snapshot,
       replayed: outcome.replayed,
       warnings,
-      stats: { ...shared.stats, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+      stats: { ...shared.stats, dirsListed: listed.dirs, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
     };
+  } catch (err) {
+    // The store may have moved in ways this session did not see: load from it next time.
+    if (session) session.storeMemory = undefined;
+    throw err;
   } finally {
     closeAll(cuts);
     writer?.release();
   }
 }
 
+/**
+ * The store's caches after this capture's commit, for the session's next capture: the
+ * cache maps with this commit's changes applied (in place: they are this capture's own),
+ * and the database states as now stored (decoded; others are read from the store on demand).
+ */
+function rememberStore(repo: Repository, agent: string, head: ContentId, sources: readonly ScannedSource[], contexts: readonly MemdirStoreContext[], updates: readonly CacheUpdate[], before: StoreMemory | undefined): StoreMemory {
+  const remembered = new Map<string, SourceMemory>();
+  for (const [i, source] of sources.entries()) {
+    const cache = source.cache;
+    for (const [rel, entry] of updates[i]!.upserts) cache.set(rel, entry);
+    for (const rel of updates[i]!.deletes) cache.delete(rel);
+    const { next, kept } = contexts[i]!.databaseStates;
+    const inKeptDir = underDirs(contexts[i]!.keptDirs);
+    const states = new Map<string, DatabaseState>();
+    for (const [rel, state] of before?.sources.get(source.key)?.databaseStates ?? []) if (kept.has(rel) || inKeptDir(rel)) states.set(rel, state);
+    for (const [rel, state] of next) states.set(rel, state);
+    remembered.set(source.key, { cache, databaseStates: states });
+  }
+  return { store: repo, agent, head, sources: remembered };
+}
+
+/** What a session contributes to a scan: its previous scan, the journal's changes and the store memory. */
+interface ScanGuide {
+  readonly session: CaptureSession | undefined;
+  readonly memory: StoreMemory | undefined;
+  readonly take: JournalTake | undefined;
+  /** Counts listed directories. */
+  readonly listed: { dirs: number };
+}
+
 /** Scans the memdir and the databases named outside it (phase 1: stats and headers only). */
-function scanSources(repo: Repository, agent: string, dir: string, options: CaptureOptions, warnings: string[], startNs: bigint): ScannedSource[] {
+function scanSources(repo: Repository, agent: string, dir: string, options: CaptureOptions, warnings: string[], startNs: bigint, guide: ScanGuide): ScannedSource[] {
+  const journal = guide.session?.journal;
+  const skipPaths = storePathsInside(repo, dir);
   const scanOptions = (cache: Map<string, CachedEntry>) => ({
     filter: new PathFilter(options.include, options.exclude),
     cache,
     startNs,
     racyNs: BigInt(Math.round((options.racyWindowMs ?? 50) * 1e6)),
-    skipPaths: storePathsInside(repo, dir),
+    skipPaths,
     warnings,
   });
-  const memdirCache = repo.catalog.loadCacheEntries(agent, 'memdir') as Map<string, CachedEntry>;
-  const sources: ScannedSource[] = [{ key: 'memdir', root: scanMemdir(dir, scanOptions(memdirCache)), cache: memdirCache }];
+  const cacheOf = (key: string) => guide.memory?.sources.get(key)?.cache ?? (repo.catalog.loadCacheEntries(agent, key) as Map<string, CachedEntry>);
+  const memdirCache = cacheOf('memdir');
+  const onListDir = (rel: string, partial?: boolean): void => {
+    guide.listed.dirs++;
+    if (!partial) journal?.watch(rel);
+  };
+  const memdirOptions = { ...scanOptions(memdirCache), onListDir };
+  const sources: ScannedSource[] = [{ key: 'memdir', root: scanMemdirGuided(dir, memdirOptions, guide), cache: memdirCache }];
   const named = (options.databases ?? []).map((p) => path.resolve(p));
   for (const inside of named.filter((p) => isInside(dir, p))) {
     // Named but inside the directory: captured with it; it must really be a database.
@@ -216,11 +291,48 @@ function scanSources(repo: Repository, agent: string, dir: string, options: Capt
   }
   const outside = nameDatabases(named.filter((p) => !isInside(dir, p)));
   if (outside.length > 0) {
-    const cache = repo.catalog.loadCacheEntries(agent, 'databases') as Map<string, CachedEntry>;
+    const cache = cacheOf('databases');
     const o = scanOptions(cache);
     sources.push({ key: 'databases', root: virtualDir(outside.map((d) => scanDatabaseFile(d.name, d.abs, o)), o), cache });
   }
   return sources;
+}
+
+/**
+ * The memdir scan: a rescan of the session's previous scan when its journal can say what
+ * changed (same filter rules, no include rules), else a full walk. Either way the result
+ * becomes the session's previous scan.
+ */
+function scanMemdirGuided(dir: string, o: ScanOptions, guide: ScanGuide): ScanNode {
+  const { session, take } = guide;
+  const journal = session?.journal;
+  const signature = `${o.filter.signature}\0${[...o.skipPaths].sort().join('\0')}`;
+  const previous = session?.previousScan;
+  const rescan = take && previous && previous.signature === signature && !o.filter.hasIncludes ? previous.root : undefined;
+  let root: ScanNode;
+  try {
+    if (rescan) root = rescanMemdir(rescan, take!.dirty, o);
+    else {
+      journal?.walkedFully(); // before the walk: whatever changes during it is noted for the next capture
+      root = scanMemdir(dir, o);
+    }
+  } catch (err) {
+    journal?.invalidate(); // the journal's changes were taken: only a full walk is exact now
+    if (session) session.previousScan = undefined;
+    throw err;
+  }
+  if (session) session.previousScan = { signature, root };
+  if (journal && (!rescan || take!.dirty.size > 0)) {
+    const dirs = new Set<string>();
+    const visit = (n: ScanNode): void => {
+      if (n.kind !== 'dir') return;
+      dirs.add(n.rel);
+      for (const c of n.children ?? []) visit(c);
+    };
+    visit(root);
+    journal.prune((rel) => dirs.has(rel));
+  }
+  return root;
 }
 
 /** Git facts; when nothing in the directory changed since the parent, the parent's facts still hold. */

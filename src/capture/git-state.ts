@@ -9,7 +9,7 @@
  * directory changed since a capture that already knows the answer. Unusual layouts (a
  * `.git` file, as in linked work trees) fall back to isomorphic-git.
  */
-import { execFile } from 'node:child_process';
+import { runCommand } from './command-runner.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GitState } from '../snapshot/index.js';
@@ -87,13 +87,9 @@ export async function readDirty(dir: string): Promise<boolean> {
 }
 
 /** `git status --porcelain` says something, or undefined when no git binary runs here. */
-function gitCliStatus(dir: string): Promise<boolean | undefined> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      ['--no-optional-locks', '-C', dir, 'status', '--porcelain', '-z', '--ignore-submodules'],
-      { env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' }, maxBuffer: 64 << 20, timeout: 60_000 },
-      (err, stdout) => resolve(err ? undefined : stdout.length > 0),
-    );
+async function gitCliStatus(dir: string): Promise<boolean | undefined> {
+  const r = await runCommand('git', ['--no-optional-locks', '-C', dir, 'status', '--porcelain', '-z', '--ignore-submodules'], {
+    env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
   });
+  return r.code === 0 ? r.stdout.length > 0 : undefined;
 }

@@ -16,4 +16,7 @@ export * from './database-state.js';
 export * from './database-image.js';
 export * from './sqlite-wal.js';
 export * from './held-files.js';
+export * from './change-journal.js';
+export * from './capture-session.js';
+export * from './memdir-rescan.js';
 export * from './capture.js';

@@ -23,6 +23,10 @@ export interface ScanNode {
   readonly kind: EntryKind;
   readonly mode: number;
   readonly mtimeNs: bigint;
+  /** The later of mtime and ctime, ns (what the racy rule compares). */
+  readonly changedNs: bigint;
+  /** Inode number (0 for virtual nodes). */
+  readonly ino: bigint;
   readonly size: number;
   /** Stat fingerprint (with the `-wal` file's for databases), for the cache. */
   readonly stat: string;
@@ -45,6 +49,11 @@ export interface ScanOptions {
   /** Absolute real paths never captured (the store itself, when it sits inside the directory). */
   readonly skipPaths: ReadonlySet<string>;
   readonly warnings: string[];
+  /**
+   * Called with a directory's relative path just before it is listed (a change journal
+   * watches it); `partial` when only some of its entries are looked at again.
+   */
+  readonly onListDir?: (rel: string, partial?: boolean) => void;
 }
 
 const SIDE_FILES = ['-wal', '-shm', '-journal'];
@@ -57,13 +66,13 @@ export function scanMemdir(root: string, options: ScanOptions): ScanNode {
 }
 
 /** Attaches the cached entry when its kind and stat still match. */
-function withReuse(node: ScanNode, o: ScanOptions): ScanNode {
+export function withReuse(node: ScanNode, o: ScanOptions): ScanNode {
   const cached = o.cache.get(node.rel);
   if (cached && cached.kind === node.kind && cached.stat === node.stat) node.reuse = cached;
   return node;
 }
 
-function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: fs.BigIntStats, o: ScanOptions, extra = ''): ScanNode {
+export function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: fs.BigIntStats, o: ScanOptions, extra = ''): ScanNode {
   return {
     name,
     rel,
@@ -71,6 +80,8 @@ function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: f
     kind,
     mode: Number(st.mode & 0o7777n),
     mtimeNs: st.mtimeNs,
+    changedNs: st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs,
+    ino: st.ino,
     size: Number(st.size),
     stat: statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }, extra),
     // The later of mtime and ctime: a rewrite that puts the old mtime back (cp -p, rsync -t)
@@ -79,7 +90,15 @@ function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: f
   };
 }
 
-function scanDir(dir: string, rel: string, o: ScanOptions): ScanNode[] {
+/** How a listing gets a child directory's entries (given the directory's fresh lstat). */
+export type Descend = (abs: string, rel: string, st: fs.BigIntStats) => ScanNode[];
+
+/**
+ * Lists directory `dir` (relative path `rel`) with an lstat of every entry. `descend`
+ * gives a child directory's entries (default: scan it the same way).
+ */
+export function scanDir(dir: string, rel: string, o: ScanOptions, descend: Descend = (abs, r) => scanDir(abs, r, o)): ScanNode[] {
+  o.onListDir?.(rel);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -88,43 +107,59 @@ function scanDir(dir: string, rel: string, o: ScanOptions): ScanNode[] {
     throw err;
   }
   const nodes: ScanNode[] = [];
-  const databases = new Set<string>();
   for (const name of names.sort()) {
-    const abs = path.join(dir, name);
-    const childRel = rel === '' ? name : `${rel}/${name}`;
-    if (o.skipPaths.has(abs)) continue;
-    let st: fs.BigIntStats;
-    try {
-      st = fs.lstatSync(abs, { bigint: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    if (st.isDirectory()) {
-      if (!o.filter.walksDir(childRel)) continue;
-      const children = scanDir(abs, childRel, o);
-      // With include rules only directories that lead to a captured entry are recorded.
-      if (children.length > 0 || !o.filter.hasIncludes) nodes.push(withReuse({ ...baseNode(name, childRel, abs, 'dir', st, o, o.filter.signature), children }, o));
-    } else if (st.isSymbolicLink()) {
-      if (!o.filter.takesFile(childRel)) continue;
-      const target = readLinkOrUndefined(abs);
-      if (target !== undefined) nodes.push(withReuse({ ...baseNode(name, childRel, abs, 'symlink', st, o), target }, o));
-    } else if (st.isFile()) {
-      if (!o.filter.takesFile(childRel)) continue;
-      const node = scanFile(name, childRel, abs, st, o);
-      if (node) {
-        if (node.kind === 'sqlite') databases.add(name);
-        nodes.push(node);
-      }
-    } else {
-      o.warnings.push(`skipped ${childRel}: not a regular file, directory or symlink`);
-    }
+    const node = scanEntry(dir, rel, name, o, descend);
+    if (node) nodes.push(node);
   }
+  return dropSideFiles(nodes);
+}
+
+/**
+ * Scans entry `name` of directory `dir` (relative path `rel`): undefined when it is gone,
+ * left out by the filter or the store, or not a file, directory or symlink (with a warning).
+ */
+export function scanEntry(dir: string, rel: string, name: string, o: ScanOptions, descend: Descend): ScanNode | undefined {
+  const abs = path.join(dir, name);
+  const childRel = rel === '' ? name : `${rel}/${name}`;
+  if (o.skipPaths.has(abs)) return undefined;
+  let st: fs.BigIntStats;
+  try {
+    st = fs.lstatSync(abs, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (st.isDirectory()) {
+    if (!o.filter.walksDir(childRel)) return undefined;
+    const children = descend(abs, childRel, st);
+    // With include rules only directories that lead to a captured entry are recorded.
+    if (children.length === 0 && o.filter.hasIncludes) return undefined;
+    return withReuse({ ...baseNode(name, childRel, abs, 'dir', st, o, o.filter.signature), children }, o);
+  }
+  if (st.isSymbolicLink()) {
+    if (!o.filter.takesFile(childRel)) return undefined;
+    const target = readLinkOrUndefined(abs);
+    return target === undefined ? undefined : withReuse({ ...baseNode(name, childRel, abs, 'symlink', st, o), target }, o);
+  }
+  if (st.isFile()) return o.filter.takesFile(childRel) ? scanFile(name, childRel, abs, st, o) : undefined;
+  o.warnings.push(`skipped ${childRel}: not a regular file, directory or symlink`);
+  return undefined;
+}
+
+/** Whether `name` may be a database's side file (`-wal`, `-shm`, `-journal`). */
+export function isSideFileName(name: string): boolean {
+  return SIDE_FILES.some((s) => name.endsWith(s));
+}
+
+/** A listing without the side files of the databases in it. */
+export function dropSideFiles(nodes: ScanNode[]): ScanNode[] {
+  const databases = new Set<string>();
+  for (const n of nodes) if (n.kind === 'sqlite') databases.add(n.name);
   if (databases.size === 0) return nodes;
   return nodes.filter((n) => !SIDE_FILES.some((s) => n.name.endsWith(s) && databases.has(n.name.slice(0, -s.length))));
 }
 
-function scanFile(name: string, rel: string, abs: string, st: fs.BigIntStats, o: ScanOptions): ScanNode | undefined {
+export function scanFile(name: string, rel: string, abs: string, st: fs.BigIntStats, o: ScanOptions): ScanNode | undefined {
   const plain = baseNode(name, rel, abs, 'file', st, o);
   const cached = o.cache.get(rel);
   let kind: EntryKind;
@@ -155,7 +190,7 @@ export function scanDatabaseFile(name: string, abs: string, o: ScanOptions): Sca
 /** A directory node that exists only in the snapshot (the tree of external databases). */
 export function virtualDir(children: ScanNode[], o: ScanOptions): ScanNode {
   const stat = `virtual:${children.map((c) => `${c.name}=${c.abs}`).join('\0')}`;
-  return withReuse({ name: '', rel: '', abs: '', kind: 'dir', mode: 0o700, mtimeNs: 0n, size: 0, stat, racy: false, children }, o);
+  return withReuse({ name: '', rel: '', abs: '', kind: 'dir', mode: 0o700, mtimeNs: 0n, changedNs: 0n, ino: 0n, size: 0, stat, racy: false, children }, o);
 }
 
 /**

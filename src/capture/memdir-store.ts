@@ -15,7 +15,7 @@ import { contentRefJson, writeTree, type ContentRef, type SnapshotTotals, type T
 import { cachedContent, cachedDir, statFingerprint, type CachedEntry } from './capture-cache.js';
 import { storeFile, type ContentSink } from './content-writer.js';
 import { captureDatabaseImage } from './database-image.js';
-import { decodeDatabaseState, encodeDatabaseState } from './database-state.js';
+import type { DatabaseState } from './database-state.js';
 import { walFingerprint, type ScanNode } from './memdir-scan.js';
 import type { SqliteReadCut } from './sqlite-image.js';
 
@@ -35,9 +35,9 @@ export interface MemdirStoreStats {
 
 /** Remembered database states: loaded per database, collected for the next capture. */
 export interface DatabaseStates {
-  load(rel: string): Uint8Array | undefined;
+  load(rel: string): DatabaseState | undefined;
   /** New states of databases read by this capture. */
-  readonly next: Map<string, Uint8Array>;
+  readonly next: Map<string, DatabaseState>;
   /** Databases reused unchanged: their remembered state stays. */
   readonly kept: Set<string>;
   /** Check every database image against serialize() (slow; tests). */
@@ -185,11 +185,11 @@ async function databaseContent(node: ScanNode, ctx: MemdirStoreContext, unchange
   const remembered = ctx.databaseStates.load(node.rel);
   const cut = ctx.cuts.get(node.abs);
   if (!cut) throw new SourceUnreadableError(node.abs, new Error('no read transaction was opened for this database'));
-  const captured = await captureDatabaseImage(cut, ctx.writer, ctx.pageChunkerName, decodeDatabaseState(remembered), ctx.databaseStates.verify);
+  const captured = await captureDatabaseImage(cut, ctx.writer, ctx.pageChunkerName, remembered, ctx.databaseStates.verify);
   ctx.stats.databasesRead++;
   if (captured.way === 'incremental') ctx.stats.databasesIncremental++;
   ctx.stats.bytesRead += captured.bytesRead;
-  ctx.databaseStates.next.set(node.rel, encodeDatabaseState(captured.state));
+  ctx.databaseStates.next.set(node.rel, captured.state);
   const { content, pageSize } = captured;
   if (!node.racy) ctx.nextCache.set(node.rel, { kind: 'sqlite', stat: node.stat, value: JSON.stringify(contentRefJson(content)), pageSize });
   return { content, pageSize };
