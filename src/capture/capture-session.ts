@@ -16,6 +16,7 @@
  */
 import * as path from 'node:path';
 import type { ContentId } from '../hash/index.js';
+import { ListNodeMemo } from '../snapshot/index.js';
 import type { CachedEntry } from './capture-cache.js';
 import { ChangeJournal, type ChangeJournalOptions } from './change-journal.js';
 import type { DatabaseState } from './database-state.js';
@@ -55,6 +56,8 @@ export class CaptureSession {
   previousScan: PreviousScan | undefined;
   /** @internal Set after each successful commit. */
   storeMemory: StoreMemory | undefined;
+  /** The list nodes of each database's previous capture, by source and path (a pure cache). */
+  private readonly listMemos = new Map<string, ListNodeMemo>();
   private closed = false;
 
   private constructor(
@@ -85,8 +88,17 @@ export class CaptureSession {
     return m && m.store === store && m.agent === agent && m.head === head ? m : undefined;
   }
 
+  /** @internal The list-node memo of database `rel` of source `source`. */
+  listMemo(source: string, rel: string): ListNodeMemo {
+    const key = `${source}\0${rel}`;
+    let memo = this.listMemos.get(key);
+    if (!memo) this.listMemos.set(key, (memo = new ListNodeMemo()));
+    return memo;
+  }
+
   /** Forgets everything cached (the next capture walks and loads as a one-off capture). */
   reset(): void {
+    this.listMemos.clear();
     this.previousScan = undefined;
     this.storeMemory = undefined;
     this.journal?.invalidate();
@@ -96,6 +108,7 @@ export class CaptureSession {
   close(): void {
     this.closed = true;
     this.journal?.close();
+    this.listMemos.clear();
     this.previousScan = undefined;
     this.storeMemory = undefined;
   }

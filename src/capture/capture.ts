@@ -169,6 +169,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
         next: new Map<string, DatabaseState>(),
         kept: new Set<string>(),
         verify: options.verifyDatabaseImages ?? false,
+        ...(session ? { memo: (rel: string) => session.listMemo(source.key, rel) } : {}),
       },
     }));
     const trees: ContentId[] = [];

@@ -7,17 +7,20 @@ import * as fs from 'node:fs';
 import type { Chunker } from '../chunker/index.js';
 import type { ChunkWriter } from '../cas/index.js';
 import { ingestBuffer, ingestFile, type IngestResult } from '../ingest/index.js';
-import { writeContent, type ChunkRef, type ContentRef } from '../snapshot/index.js';
+import { writeContent, type ChunkRef, type ContentRef, type ListNodeMemo } from '../snapshot/index.js';
 
 /** What storing content needs from a chunk writer. */
 export type ContentSink = Pick<ChunkWriter, 'put' | 'putWithId' | 'prefetchPresence'>;
 
 const WHOLE_FILE_LIMIT = 64 << 20;
 
-/** Stores the list nodes naming the chunks an ingest produced, and returns the content reference. */
-export function storeIngested(sink: ContentSink, r: Pick<IngestResult, 'ids' | 'lengths'>): Promise<ContentRef> {
+/**
+ * Stores the list nodes naming the chunks an ingest produced, and returns the content reference.
+ * @param memo the list nodes of the same content's previous version (see ListNodeMemo)
+ */
+export function storeIngested(sink: ContentSink, r: Pick<IngestResult, 'ids' | 'lengths'>, memo?: ListNodeMemo): Promise<ContentRef> {
   const refs: ChunkRef[] = r.ids.map((id, i) => [id, r.lengths[i]!]);
-  return writeContent(sink, refs);
+  return writeContent(sink, refs, memo);
 }
 
 /** Reads the file at `file` and stores it; `size` is the size lstat saw (a hint). */

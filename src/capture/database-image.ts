@@ -18,7 +18,7 @@ import { MemsnapError } from '../errors/index.js';
 import { pageChunker, pageTailHash, PAGE_TAIL_BYTES, type PageChunker } from '../chunker/index.js';
 import { hashContent, type ContentId } from '../hash/index.js';
 import { ingestBuffer } from '../ingest/index.js';
-import type { ContentRef } from '../snapshot/index.js';
+import type { ContentRef, ListNodeMemo } from '../snapshot/index.js';
 import { storeIngested, type ContentSink } from './content-writer.js';
 import type { DatabaseState } from './database-state.js';
 import { headerPageSize, SQLITE_HEADER, type SqliteReadCut } from './sqlite-image.js';
@@ -42,9 +42,10 @@ export interface DatabaseCapture {
  * Captures the image `cut` holds.
  * @param previous the state remembered from the previous capture of this database, if any
  * @param verify also serialize() and check the result is identical (slow; for tests)
+ * @param memo the list nodes of this database's previous capture (kept up to date)
  */
-export async function captureDatabaseImage(cut: SqliteReadCut, sink: ContentSink, chunkerName: string, previous: DatabaseState | undefined, verify = false): Promise<DatabaseCapture> {
-  const result = await tryWays(cut, sink, chunkerName, previous);
+export async function captureDatabaseImage(cut: SqliteReadCut, sink: ContentSink, chunkerName: string, previous: DatabaseState | undefined, verify = false, memo?: ListNodeMemo): Promise<DatabaseCapture> {
+  const result = await tryWays(cut, sink, chunkerName, previous, memo);
   if (verify) {
     const expected = await fullCapture(cut.image(), cut.pageSize, sink, chunkerName, 'serialize', { ...otherPosition, fileIno: 0n });
     if (JSON.stringify(expected.state.chunkIds) !== JSON.stringify(result.state.chunkIds)) {
@@ -54,7 +55,7 @@ export async function captureDatabaseImage(cut: SqliteReadCut, sink: ContentSink
   return result;
 }
 
-async function tryWays(cut: SqliteReadCut, sink: ContentSink, chunkerName: string, previous: DatabaseState | undefined): Promise<DatabaseCapture> {
+async function tryWays(cut: SqliteReadCut, sink: ContentSink, chunkerName: string, previous: DatabaseState | undefined, memo: ListNodeMemo | undefined): Promise<DatabaseCapture> {
   const layout = cut.layout;
   const { pageSize, pageCount } = cut;
   const fileIno = fs.statSync(cut.file, { bigint: true }).ino;
@@ -67,16 +68,16 @@ async function tryWays(cut: SqliteReadCut, sink: ContentSink, chunkerName: strin
     const frames = readWalFrames(cut.file, h, prev?.mxFrame ?? 0);
     if (frames) {
       const position = { mode: 'wal' as const, mxFrame: h.mxFrame, salt: h.salt, fileIno };
-      const incremental = prev ? await captureIncrementally(cut.file, pageSize, pageCount, h, frames, prev, sink, chunkerName).catch(unlessOurs) : undefined;
+      const incremental = prev ? await captureIncrementally(cut.file, pageSize, pageCount, h, frames, prev, sink, chunkerName, memo).catch(unlessOurs) : undefined;
       if (incremental) return incremental;
       const image = tryQuietly(() => readImage(cut.file, pageSize, pageCount, frames, h.salt));
-      if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', position);
+      if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', position, memo);
     }
   } else if (layout.mode === 'rollback') {
     const image = tryQuietly(() => readImage(cut.file, pageSize, pageCount, undefined));
-    if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', { ...otherPosition, fileIno });
+    if (image) return fullCapture(image, pageSize, sink, chunkerName, 'direct', { ...otherPosition, fileIno }, memo);
   }
-  return fullCapture(cut.image(), pageSize, sink, chunkerName, 'serialize', { ...otherPosition, fileIno });
+  return fullCapture(cut.image(), pageSize, sink, chunkerName, 'serialize', { ...otherPosition, fileIno }, memo);
 }
 
 const otherPosition = { mode: 'other' as const, mxFrame: 0, salt: '' };
@@ -146,7 +147,7 @@ function readImage(file: string, pageSize: number, nPage: number, frames: WalFra
   return image;
 }
 
-async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, chunkerName: string, way: DatabaseCaptureWay, position: Pick<DatabaseState, 'mode' | 'mxFrame' | 'salt' | 'fileIno'>): Promise<DatabaseCapture> {
+async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, chunkerName: string, way: DatabaseCaptureWay, position: Pick<DatabaseState, 'mode' | 'mxFrame' | 'salt' | 'fileIno'>, memo?: ListNodeMemo): Promise<DatabaseCapture> {
   if (image.length % pageSize !== 0) throw new Error(`database image of ${image.length} bytes is not whole ${pageSize}-byte pages`);
   const chunker = pageChunker(chunkerName, pageSize);
   const ingested = await ingestBuffer(sink, image, chunker);
@@ -158,11 +159,11 @@ async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, c
     chunkPages: ingested.lengths.map((n) => n / pageSize),
     chunkIds: ingested.ids,
   };
-  return { content: await storeIngested(sink, ingested), pageSize, state, way, bytesRead: image.length };
+  return { content: await storeIngested(sink, ingested, memo), pageSize, state, way, bytesRead: image.length };
 }
 
 /** Way 1; undefined when the previous state cannot be carried forward. */
-async function captureIncrementally(file: string, pageSize: number, nPage: number, h: WalIndexHeader, frames: WalFrames, prev: DatabaseState, sink: ContentSink, chunkerName: string): Promise<DatabaseCapture | undefined> {
+async function captureIncrementally(file: string, pageSize: number, nPage: number, h: WalIndexHeader, frames: WalFrames, prev: DatabaseState, sink: ContentSink, chunkerName: string, memo: ListNodeMemo | undefined): Promise<DatabaseCapture | undefined> {
   if (nPage === 0 || prev.pageSize !== pageSize) return undefined;
   const chunker: PageChunker = pageChunker(chunkerName, pageSize);
   const changed = new Uint8Array(nPage + 1);
@@ -200,6 +201,6 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
   // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
   reader.assertStillValid();
   const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds };
-  const content = await storeIngested(sink, { ids: chunkIds, lengths: chunkPages.map((pages) => pages * pageSize) });
+  const content = await storeIngested(sink, { ids: chunkIds, lengths: chunkPages.map((pages) => pages * pageSize) }, memo);
   return { content, pageSize, state, way: 'incremental', bytesRead };
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { MemsnapError, SourceUnreadableError } from '../errors/index.js';
 import type { Chunker } from '../chunker/index.js';
 import type { ProgressCallback } from '../cas/index.js';
-import { contentRefJson, writeTree, type ContentRef, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
+import { contentRefJson, writeTree, type ContentRef, type ListNodeMemo, type SnapshotTotals, type TreeEntry } from '../snapshot/index.js';
 import { cachedContent, cachedDir, statFingerprint, type CachedEntry } from './capture-cache.js';
 import { storeFile, type ContentSink } from './content-writer.js';
 import { captureDatabaseImage } from './database-image.js';
@@ -42,6 +42,8 @@ export interface DatabaseStates {
   readonly kept: Set<string>;
   /** Check every database image against serialize() (slow; tests). */
   readonly verify: boolean;
+  /** The list nodes of a database's previous capture in this process, if a session keeps them. */
+  memo?(rel: string): ListNodeMemo | undefined;
 }
 
 /** Running totals, as recorded in the snapshot. */
@@ -185,7 +187,7 @@ async function databaseContent(node: ScanNode, ctx: MemdirStoreContext, unchange
   const remembered = ctx.databaseStates.load(node.rel);
   const cut = ctx.cuts.get(node.abs);
   if (!cut) throw new SourceUnreadableError(node.abs, new Error('no read transaction was opened for this database'));
-  const captured = await captureDatabaseImage(cut, ctx.writer, ctx.pageChunkerName, remembered, ctx.databaseStates.verify);
+  const captured = await captureDatabaseImage(cut, ctx.writer, ctx.pageChunkerName, remembered, ctx.databaseStates.verify, ctx.databaseStates.memo?.(node.rel));
   ctx.stats.databasesRead++;
   if (captured.way === 'incremental') ctx.stats.databasesIncremental++;
   ctx.stats.bytesRead += captured.bytesRead;

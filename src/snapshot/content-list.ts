@@ -77,8 +77,78 @@ function endsNode(id: ContentId, count: number): boolean {
 /** What writing list nodes needs from a chunk writer (`prefetchPresence` batches the dedup lookups). */
 export type ListNodeSink = Pick<ChunkWriter, 'put'> & Partial<Pick<ChunkWriter, 'putWithId' | 'prefetchPresence'>>;
 
-/** Stores the list nodes needed for `chunks` and returns the content reference. */
-export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkRef[]): Promise<ContentRef> {
+/**
+ * The list nodes written for one content's previous version (a database captured every
+ * turn), so writing the next version encodes and hashes only the nodes whose items
+ * changed. A pure cache of items → node: every node is still put (deduplicated by the
+ * writer), so a memo never has to agree with any store.
+ */
+export class ListNodeMemo {
+  private previous = new Map<string, RememberedNode[]>();
+  private current = new Map<string, RememberedNode[]>();
+  private hits = 0;
+  private misses = 0;
+  /** Nodes of the last finished version found in the one before / encoded anew. */
+  lastReused = 0;
+  lastEncoded = 0;
+
+  /** The node holding exactly `items` at `level`, if the previous version had it. */
+  find(level: number, items: readonly ChunkRef[]): RememberedNode | undefined {
+    for (const node of this.previous.get(items[0]![0]) ?? []) {
+      if (node.level === level && sameItems(node.items, items)) {
+        this.hits++;
+        return node;
+      }
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  /** Records a node of the version being written. */
+  keep(node: RememberedNode): void {
+    const key = node.items[0]![0];
+    const list = this.current.get(key);
+    if (list) list.push(node);
+    else this.current.set(key, [node]);
+  }
+
+  /** Ends a version: its nodes are what the next one is compared with. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+    this.lastReused = this.hits;
+    this.lastEncoded = this.misses;
+    this.hits = 0;
+    this.misses = 0;
+  }
+
+  /** How many nodes the last finished version had (for tests). */
+  get size(): number {
+    let n = 0;
+    for (const list of this.previous.values()) n += list.length;
+    return n;
+  }
+}
+
+/** One list node as a memo keeps it. */
+export interface RememberedNode {
+  readonly level: number;
+  readonly items: readonly ChunkRef[];
+  readonly id: ContentId;
+  readonly bytes: Buffer;
+}
+
+function sameItems(a: readonly ChunkRef[], b: readonly ChunkRef[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+  return true;
+}
+
+/**
+ * Stores the list nodes needed for `chunks` and returns the content reference.
+ * @param memo the previous version's nodes of the same content (updated to this version's)
+ */
+export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkRef[], memo?: ListNodeMemo): Promise<ContentRef> {
   const size = chunks.reduce((sum, [, n]) => sum + n, 0);
   if (chunks.length <= INLINE_CHUNKS) return { size, chunks: chunks.slice() };
   let level = 0;
@@ -92,8 +162,12 @@ export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkR
     for (let i = 0; i < items.length; i++) {
       covered += items[i]![1];
       if (i === items.length - 1 || endsNode(items[i]![0], i - start + 1)) {
-        const bytes = encodeListNode(level, items.slice(start, i + 1));
-        nodes.push({ bytes, id: hashContent(bytes), covered });
+        const slice = items.slice(start, i + 1);
+        const known = memo?.find(level, slice);
+        const bytes = known?.bytes ?? encodeListNode(level, slice);
+        const id = known?.id ?? hashContent(bytes);
+        memo?.keep(known ?? { level, items: slice, id, bytes });
+        nodes.push({ bytes, id, covered });
         start = i + 1;
         covered = 0;
       }
@@ -103,7 +177,10 @@ export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkR
       if (writer.putWithId) await writer.putWithId(n.id, n.bytes, KIND_OBJECT);
       else await writer.put(n.bytes, KIND_OBJECT);
     }
-    if (nodes.length === 1) return { size, list: nodes[0]!.id };
+    if (nodes.length === 1) {
+      memo?.rotate();
+      return { size, list: nodes[0]!.id };
+    }
     items = nodes.map((n) => [n.id, n.covered] as const);
     level++;
   }

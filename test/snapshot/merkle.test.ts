@@ -18,6 +18,7 @@ import {
   decodeListNode,
   readTree,
   writeContent,
+  ListNodeMemo,
   writeObject,
   writeTree,
   type ChunkRef,
@@ -111,6 +112,35 @@ describe('trees and content lists', () => {
     expect(back).toEqual(refs(5000));
     await writer.close();
     await repo.close();
+  });
+});
+
+describe('ListNodeMemo', () => {
+  it('gives the same content references as writing without it, encoding only nodes whose items changed', async () => {
+    const { store } = await createMemoryStore();
+    const writer = store.createWriter();
+    const id = (n: number): ContentId => (n.toString(16).padStart(8, '0') + 'cd'.repeat(28)) as ContentId;
+    const version1: ChunkRef[] = Array.from({ length: 3000 }, (_, i) => [id(i * 7 + 1), 4096]);
+    const memo = new ListNodeMemo();
+    const a = await writeContent(writer, version1, memo);
+    expect(a).toEqual(await writeContent(writer, version1));
+    expect(memo.lastReused).toBe(0);
+    const nodes = memo.size;
+    expect(nodes).toBeGreaterThan(100);
+    // One chunk replaced near the middle: its level-0 node and the nodes above it change.
+    const version2 = version1.map((ref, i): ChunkRef => (i === 1500 ? [id(999_999), 4096] : ref));
+    const b = await writeContent(writer, version2, memo);
+    expect(b).toEqual(await writeContent(writer, version2));
+    expect(b.list).not.toBe(a.list);
+    expect(memo.lastEncoded).toBeGreaterThanOrEqual(2);
+    expect(memo.lastEncoded).toBeLessThanOrEqual(6);
+    expect(memo.lastReused + memo.lastEncoded).toBe(memo.size);
+    // Chunks inserted at the front shift every position: nodes are still found by their items.
+    const version3: ChunkRef[] = [[id(888_888), 100], ...version2];
+    const c = await writeContent(writer, version3, memo);
+    expect(c).toEqual(await writeContent(writer, version3));
+    expect(memo.lastEncoded).toBeLessThanOrEqual(6);
+    await writer.close();
   });
 });
 
