@@ -29,14 +29,36 @@ export interface Blake3Hasher {
 
 const require = createRequire(import.meta.url);
 
+type NapiModule = typeof import('@napi-rs/blake-hash');
+
+/**
+ * The addon's module, proven to hash correctly. On glibc Linux the platform package is
+ * required directly: the package's own loader first asks `process.report.getReport()`
+ * whether libc is musl, which costs ~5-8 ms of every CLI process's start-up. Anywhere that
+ * fails (musl, another layout, another platform) the package's loader decides as before.
+ */
+function loadNapiModule(): NapiModule {
+  const candidates = process.platform === 'linux' ? [`@napi-rs/blake-hash-linux-${process.arch}-gnu`, '@napi-rs/blake-hash'] : ['@napi-rs/blake-hash'];
+  let lastError: unknown;
+  for (const name of candidates) {
+    try {
+      const mod = require(name) as NapiModule;
+      // Prove the addon works before trusting it (a wrong-platform binary can load and misbehave).
+      const probe = mod.blake3(new Uint8Array(0) as Buffer).toString('hex');
+      if (probe !== 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262') throw new Error(`${name}: napi blake3 self-test failed`);
+      return mod;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
 function loadNapi(): Blake3Binding {
-  const mod = require('@napi-rs/blake-hash') as typeof import('@napi-rs/blake-hash');
+  const mod = loadNapiModule();
   // Its typings ask for Buffer; the addon reads any Uint8Array (views and shared memory
   // included, which the tests check), so the edge casts once here.
   const asBuffer = (data: Uint8Array): Buffer => data as Buffer;
-  // Prove the addon works before trusting it (a wrong-platform binary can load and misbehave).
-  const probe = mod.blake3(asBuffer(new Uint8Array(0))).toString('hex');
-  if (probe !== 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262') throw new Error('napi blake3 self-test failed');
   return {
     name: 'napi',
     hash: (data) => mod.blake3(asBuffer(data)),

@@ -166,9 +166,12 @@ describe('memsnap CLI', () => {
     const agent = makeAgent(root);
     // Far more than a pipe holds, and above the parallel threshold: the worker pools start, and
     // must not keep the CLI process alive afterwards (it used to hang here).
-    fs.writeFileSync(path.join(agent, 'big.txt'), randomBytes(6 << 20));
+    const big = randomBytes(6 << 20);
+    fs.writeFileSync(path.join(agent, 'big.txt'), big);
     const env = { MEMSNAP_STORE: path.join(root, 'store') };
     expect(runCli(['capture', agent, '--no-git', '--tag', 'big'], env).code).toBe(0);
+    // The CLI exits as soon as a command returns: all of a large output still arrives.
+    expect(runCliBytes(['cat', 'big', 'big.txt'], env).equals(big)).toBe(true);
     const main = path.resolve('src/cli/main.ts');
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" --import tsx "${main}" cat big big.txt | head -c 1 > /dev/null`], { env: { ...process.env, ...env }, encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/EPIPE|Error/);

@@ -36,5 +36,5 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
 
 /** Raw stdout bytes of one call (for cat). */
 export function runCliBytes(args: string[], env: Record<string, string> = {}): Buffer {
-  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 60_000 }).stdout;
+  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 60_000, maxBuffer: 256 << 20 }).stdout;
 }
