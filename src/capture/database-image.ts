@@ -20,7 +20,7 @@ import { hashContent, type ContentId } from '../hash/index.js';
 import { ingestBuffer } from '../ingest/index.js';
 import type { ContentRef, ListNodeMemo } from '../snapshot/index.js';
 import { storeIngested, type ContentSink } from './content-writer.js';
-import type { DatabaseState } from './database-state.js';
+import { idsToBytes, type DatabaseState } from './database-state.js';
 import { headerPageSize, SQLITE_HEADER, type SqliteReadCut } from './sqlite-image.js';
 import { assertWalGeneration, readFramePage, readWalFrames, type WalFrames, type WalIndexHeader } from './sqlite-wal.js';
 
@@ -158,6 +158,7 @@ async function fullCapture(image: Buffer, pageSize: number, sink: ContentSink, c
     tailHashes: chunker.tailHashes(image),
     chunkPages: ingested.lengths.map((n) => n / pageSize),
     chunkIds: ingested.ids,
+    idBytes: idsToBytes(ingested.ids),
   };
   return { content: await storeIngested(sink, ingested, memo), pageSize, state, way, bytesRead: image.length };
 }
@@ -181,26 +182,34 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
   }
   const previousAt = new Map<number, number>();
   for (let i = 0, start = 1; i < prev.chunkPages.length; start += prev.chunkPages[i]!, i++) previousAt.set(start, i);
+  // changedUpTo[p]: how many pages among 1..p changed (a chunk is unchanged when its span adds none).
+  const changedUpTo = new Uint32Array(nPage + 1);
+  for (let p = 1; p <= nPage; p++) changedUpTo[p] = changedUpTo[p - 1]! + changed[p]!;
   const chunkPages = chunker.cutPages(tails);
-  const chunkIds: ContentId[] = [];
+  const chunkIds: ContentId[] = new Array(chunkPages.length);
+  const idBytes = Buffer.alloc(chunkPages.length * 32);
   let bytesRead = 0;
   let start = 1;
-  for (const pages of chunkPages) {
+  for (let c = 0; c < chunkPages.length; c++) {
+    const pages = chunkPages[c]!;
     const i = previousAt.get(start);
-    let id = i !== undefined && prev.chunkPages[i] === pages && !changed.subarray(start, start + pages).includes(1) ? prev.chunkIds[i] : undefined;
-    if (id === undefined) {
+    if (i !== undefined && prev.chunkPages[i] === pages && changedUpTo[start + pages - 1] === changedUpTo[start - 1]) {
+      chunkIds[c] = prev.chunkIds[i]!;
+      idBytes.set(prev.idBytes.subarray(i * 32, i * 32 + 32), c * 32);
+    } else {
       const bytes = Buffer.allocUnsafe(pages * pageSize);
       for (let p = 0; p < pages; p++) reader.read(start + p, bytes, p * pageSize);
-      id = hashContent(bytes);
+      const id = hashContent(bytes);
       await sink.putWithId(id, bytes);
       bytesRead += bytes.length;
+      chunkIds[c] = id;
+      idBytes.write(id, c * 32, 32, 'hex');
     }
-    chunkIds.push(id);
     start += pages;
   }
   // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
   reader.assertStillValid();
-  const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds };
+  const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds, idBytes };
   const content = await storeIngested(sink, { ids: chunkIds, lengths: chunkPages.map((pages) => pages * pageSize) }, memo);
   return { content, pageSize, state, way: 'incremental', bytesRead };
 }

@@ -5,13 +5,14 @@
  * that does not decode is ignored (the next capture reads the whole database).
  *
  * ```
- * "MSDB" | version u8 = 2 | mode u8 (1 wal, 2 other) | 2 zero | pageSize u32 | nPage u32
+ * "MSDB" | version u8 = 3 | mode u8 (1 wal, 2 other) | 2 zero | pageSize u32 | nPage u32
  *   | mxFrame u32 | salt 8 B | chunkCount u32 | fileIno u64 | nPage × tailHash u32
- *   | chunkCount × (pages u16 | id 32 B)
+ *   | chunkCount × pages u16 | chunkCount × id 32 B
  * ```
- * Version 1 states (without the file's inode) are ignored.
+ * Ids are kept as one block of raw bytes, so a state of 26,000 chunks encodes with a copy
+ * instead of 26,000 hex conversions. States of versions 1 and 2 are ignored.
  */
-import { contentIdFromBytes, contentIdToBytes, type ContentId } from '../hash/index.js';
+import { contentIdFromBytes, type ContentId } from '../hash/index.js';
 
 /** The remembered facts of one database image. */
 export interface DatabaseState {
@@ -28,15 +29,26 @@ export interface DatabaseState {
   /** Chunks in order: how many pages each covers and its id. */
   readonly chunkPages: readonly number[];
   readonly chunkIds: readonly ContentId[];
+  /** The same ids as raw bytes, 32 per chunk, in order. */
+  readonly idBytes: Uint8Array;
 }
 
 const MAGIC = Buffer.from('MSDB');
 const HEAD = 40;
-const VERSION = 2;
+const VERSION = 3;
+
+/** The raw bytes of `ids`, 32 per id. */
+export function idsToBytes(ids: readonly ContentId[]): Uint8Array {
+  const out = Buffer.alloc(ids.length * 32);
+  for (let i = 0; i < ids.length; i++) out.write(ids[i]!, i * 32, 32, 'hex');
+  return out;
+}
 
 /** Encodes a state. */
 export function encodeDatabaseState(s: DatabaseState): Buffer {
-  const b = Buffer.alloc(HEAD + s.nPage * 4 + s.chunkIds.length * 34);
+  const count = s.chunkIds.length;
+  const idsAt = HEAD + s.nPage * 4 + count * 2;
+  const b = Buffer.alloc(idsAt + count * 32);
   MAGIC.copy(b, 0);
   b[4] = VERSION;
   b[5] = s.mode === 'wal' ? 1 : 2;
@@ -44,15 +56,11 @@ export function encodeDatabaseState(s: DatabaseState): Buffer {
   b.writeUInt32LE(s.nPage, 12);
   b.writeUInt32LE(s.mxFrame, 16);
   if (s.salt) b.write(s.salt, 20, 8, 'hex');
-  b.writeUInt32LE(s.chunkIds.length, 28);
+  b.writeUInt32LE(count, 28);
   b.writeBigUInt64LE(s.fileIno, 32);
   Buffer.from(s.tailHashes.buffer, s.tailHashes.byteOffset, s.nPage * 4).copy(b, HEAD);
-  let at = HEAD + s.nPage * 4;
-  for (let i = 0; i < s.chunkIds.length; i++) {
-    b.writeUInt16LE(s.chunkPages[i]!, at);
-    contentIdToBytes(s.chunkIds[i]!).copy(b, at + 2);
-    at += 34;
-  }
+  for (let i = 0, at = HEAD + s.nPage * 4; i < count; i++, at += 2) b.writeUInt16LE(s.chunkPages[i]!, at);
+  b.set(s.idBytes.subarray(0, count * 32), idsAt);
   return b;
 }
 
@@ -63,16 +71,17 @@ export function decodeDatabaseState(b: Uint8Array | undefined): DatabaseState | 
   if (!buf.subarray(0, 4).equals(MAGIC) || buf[4] !== VERSION) return undefined;
   const nPage = buf.readUInt32LE(12);
   const count = buf.readUInt32LE(28);
-  if (buf.length !== HEAD + nPage * 4 + count * 34) return undefined;
+  const idsAt = HEAD + nPage * 4 + count * 2;
+  if (buf.length !== idsAt + count * 32) return undefined;
   const tailHashes = new Uint32Array(nPage);
   Buffer.from(tailHashes.buffer).set(buf.subarray(HEAD, HEAD + nPage * 4));
-  const chunkPages: number[] = [];
-  const chunkIds: ContentId[] = [];
-  for (let i = 0, at = HEAD + nPage * 4; i < count; i++, at += 34) {
-    chunkPages.push(buf.readUInt16LE(at));
-    chunkIds.push(contentIdFromBytes(buf.subarray(at + 2, at + 34)));
-  }
-  if (chunkPages.reduce((a, n) => a + n, 0) !== nPage) return undefined;
+  const chunkPages: number[] = new Array(count);
+  let pages = 0;
+  for (let i = 0, at = HEAD + nPage * 4; i < count; i++, at += 2) pages += chunkPages[i] = buf.readUInt16LE(at);
+  if (pages !== nPage) return undefined;
+  const idBytes = Buffer.from(buf.subarray(idsAt, idsAt + count * 32));
+  const chunkIds: ContentId[] = new Array(count);
+  for (let i = 0; i < count; i++) chunkIds[i] = contentIdFromBytes(idBytes.subarray(i * 32, i * 32 + 32));
   return {
     mode: buf[5] === 1 ? 'wal' : 'other',
     pageSize: buf.readUInt32LE(8),
@@ -83,5 +92,6 @@ export function decodeDatabaseState(b: Uint8Array | undefined): DatabaseState | 
     tailHashes,
     chunkPages,
     chunkIds,
+    idBytes,
   };
 }
