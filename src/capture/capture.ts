@@ -277,9 +277,10 @@ function scanSources(repo: Repository, agent: string, dir: string, options: Capt
   });
   const cacheOf = (key: string) => guide.memory?.sources.get(key)?.cache ?? (repo.catalog.loadCacheEntries(agent, key) as Map<string, CachedEntry>);
   const memdirCache = cacheOf('memdir');
-  const onListDir = (rel: string, partial?: boolean): void => {
+  const onListDir = (rel: string, how: 'new' | 'again' | 'partial'): void => {
     guide.listed.dirs++;
-    if (!partial) journal?.watch(rel);
+    if (how === 'new') journal?.watch(rel);
+    else if (how === 'again') journal?.ensureWatched(rel);
   };
   const memdirOptions = { ...scanOptions(memdirCache), onListDir };
   const sources: ScannedSource[] = [{ key: 'memdir', root: scanMemdirGuided(dir, memdirOptions, guide), cache: memdirCache }];

@@ -154,6 +154,11 @@ export class ChangeJournal {
     this.watchers.set(rel, watcher);
   }
 
+  /** Watches directory `rel` unless it is watched already (a directory listed again, known to be the same one). */
+  ensureWatched(rel: string): void {
+    if (!this.watchers.has(rel)) this.watch(rel);
+  }
+
   /** Stops watching directories that no longer exist in the tree (`keep` says which do). */
   prune(keep: (rel: string) => boolean): void {
     for (const rel of [...this.watchers.keys()]) if (!keep(rel)) this.unwatch(rel);

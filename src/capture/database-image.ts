@@ -180,8 +180,6 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
     reader.read(p, page, 0);
     tails[p - 1] = pageTailHash(page, pageSize - PAGE_TAIL_BYTES);
   }
-  const previousAt = new Map<number, number>();
-  for (let i = 0, start = 1; i < prev.chunkPages.length; start += prev.chunkPages[i]!, i++) previousAt.set(start, i);
   // changedUpTo[p]: how many pages among 1..p changed (a chunk is unchanged when its span adds none).
   const changedUpTo = new Uint32Array(nPage + 1);
   for (let p = 1; p <= nPage; p++) changedUpTo[p] = changedUpTo[p - 1]! + changed[p]!;
@@ -189,13 +187,25 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
   const chunkIds: ContentId[] = new Array(chunkPages.length);
   const idBytes = Buffer.alloc(chunkPages.length * 32);
   let bytesRead = 0;
+  // Walk the previous chunks alongside (both lists are in page order); copy runs of reused ids at once.
+  let i = 0;
+  let prevStart = 1;
+  let run: { from: number; to: number; length: number } | undefined;
+  const flushRun = (): void => {
+    if (run) idBytes.set(prev.idBytes.subarray(run.from * 32, (run.from + run.length) * 32), run.to * 32);
+    run = undefined;
+  };
   let start = 1;
   for (let c = 0; c < chunkPages.length; c++) {
     const pages = chunkPages[c]!;
-    const i = previousAt.get(start);
-    if (i !== undefined && prev.chunkPages[i] === pages && changedUpTo[start + pages - 1] === changedUpTo[start - 1]) {
+    while (i < prev.chunkPages.length && prevStart < start) prevStart += prev.chunkPages[i++]!;
+    if (i < prev.chunkPages.length && prevStart === start && prev.chunkPages[i] === pages && changedUpTo[start + pages - 1] === changedUpTo[start - 1]) {
       chunkIds[c] = prev.chunkIds[i]!;
-      idBytes.set(prev.idBytes.subarray(i * 32, i * 32 + 32), c * 32);
+      if (run && run.from + run.length === i && run.to + run.length === c) run.length++;
+      else {
+        flushRun();
+        run = { from: i, to: c, length: 1 };
+      }
     } else {
       const bytes = Buffer.allocUnsafe(pages * pageSize);
       for (let p = 0; p < pages; p++) reader.read(start + p, bytes, p * pageSize);
@@ -207,6 +217,7 @@ async function captureIncrementally(file: string, pageSize: number, nPage: numbe
     }
     start += pages;
   }
+  flushRun();
   // Every page is read: if the WAL was restarted meanwhile, some may be wrong. Take another way.
   reader.assertStillValid();
   const state: DatabaseState = { mode: 'wal', pageSize, nPage, mxFrame: h.mxFrame, salt: h.salt, fileIno: prev.fileIno, tailHashes: tails, chunkPages, chunkIds, idBytes };

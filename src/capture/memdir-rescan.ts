@@ -38,8 +38,8 @@ function relist(dir: ScanNode, dirty: Dirty, o: ScanOptions): ScanNode[] {
   const previous = dir.children ?? [];
   const descend = descender(dir, dirty, o);
   const touchesDatabase = names && [...names].some((n) => isSideFileName(n) || previous.some((c) => c.name === n && c.kind === 'sqlite'));
-  if (!names || touchesDatabase) return scanDir(dir.abs, dir.rel, o, descend);
-  o.onListDir?.(dir.rel, true);
+  if (!names || touchesDatabase) return scanDir(dir.abs, dir.rel, o, descend, 'again');
+  o.onListDir?.(dir.rel, 'partial');
   const byName = new Map<string, ScanNode>();
   for (const child of previous) {
     if (names.has(child.name)) continue;

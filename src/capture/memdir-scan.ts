@@ -51,9 +51,11 @@ export interface ScanOptions {
   readonly warnings: string[];
   /**
    * Called with a directory's relative path just before it is listed (a change journal
-   * watches it); `partial` when only some of its entries are looked at again.
+   * watches it): `new` for a directory listed for the first time (or possibly another
+   * directory under an old name), `again` for one listed before, `partial` when only some
+   * of its entries are looked at again.
    */
-  readonly onListDir?: (rel: string, partial?: boolean) => void;
+  readonly onListDir?: (rel: string, how: 'new' | 'again' | 'partial') => void;
 }
 
 const SIDE_FILES = ['-wal', '-shm', '-journal'];
@@ -97,8 +99,8 @@ export type Descend = (abs: string, rel: string, st: fs.BigIntStats) => ScanNode
  * Lists directory `dir` (relative path `rel`) with an lstat of every entry. `descend`
  * gives a child directory's entries (default: scan it the same way).
  */
-export function scanDir(dir: string, rel: string, o: ScanOptions, descend: Descend = (abs, r) => scanDir(abs, r, o)): ScanNode[] {
-  o.onListDir?.(rel);
+export function scanDir(dir: string, rel: string, o: ScanOptions, descend: Descend = (abs, r) => scanDir(abs, r, o), how: 'new' | 'again' = 'new'): ScanNode[] {
+  o.onListDir?.(rel, how);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
