@@ -2,7 +2,7 @@
  * Agent-turn benchmark: memsnap on a realistic agent (bench/workload), turn after turn.
  *
  *   npx tsx bench/agent-turns.ts [--scale 1] [--turns 20] [--cli-turns 5] [--no-change 7]
- *                                [--restores 3] [--seed 1] [--json FILE] [--build] [--keep]
+ *                                [--restores 3] [--seed 1] [--json FILE] [--build] [--keep] [--plain]
  *
  * Prepares the agent (generated once, then copied from /tmp/memsnap-bench-cache), creates
  * a store, captures the initial state, then per turn: mutate (bench/workload/turn-mutator),
@@ -13,7 +13,10 @@
  * --build); full restores of the latest snapshot in-process and via the CLI, the first of
  * each verified against the source. Prints medians, p95 and the targets; never fails on
  * time. Defaults: scale 1, 20 in-process turns, 5 CLI turns, 7 no-change captures per mode,
- * 3 restores per mode, seed 1.
+ * 3 restores per mode, seed 1. In-process captures go through one CaptureSession (watch
+ * mode: a change journal and in-memory store caches), as an agent process checkpointing
+ * every turn would use it; `--plain` captures without one (every capture walks the
+ * directory and loads the caches, like a one-off capture).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,7 +24,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { captureAgent, JsonFileStateProvider, readGitState, Repository, restoreSnapshot, sharedCompressionPool, SqliteReadCut, type CaptureOptions } from '../src/index.js';
+import { captureAgent, CaptureSession, JsonFileStateProvider, readGitState, Repository, restoreSnapshot, sharedCompressionPool, SqliteReadCut, type CaptureOptions } from '../src/index.js';
 import { sharedHashPool } from '../src/ingest/index.js';
 import { prepareAgent, type AgentLayout } from './workload/agent-generator.js';
 import { ChangeMeter, type ChangedBytes } from './workload/change-meter.js';
@@ -78,6 +81,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     build: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    plain: { type: 'boolean', default: false },
   },
 });
 const scale = Number(args.scale);
@@ -166,7 +170,8 @@ async function main(): Promise<void> {
   const store = path.join(work, 'store');
   const stateFlags = Object.entries(layout.stateFiles).flatMap(([name, file]) => ['--state', `${name}=${file}`]);
   const providers = Object.entries(layout.stateFiles).map(([name, file]) => new JsonFileStateProvider(name, file));
-  const options: CaptureOptions = { dir: layout.memdir, agent: AGENT, kind: 'automatic', stateProviders: providers };
+  const session = args.plain ? undefined : CaptureSession.start(layout.memdir);
+  const options: CaptureOptions = { dir: layout.memdir, agent: AGENT, kind: 'automatic', stateProviders: providers, ...(session ? { session } : {}) };
   const cliCapture = ['capture', layout.memdir, '--store', store, '--agent', AGENT, '--kind', 'automatic', ...stateFlags];
 
   let repo = await Repository.init(store);
@@ -251,7 +256,8 @@ async function main(): Promise<void> {
   }
   mutator.close();
 
-  const report = buildReport({ info, dist, workload, captures, noChangeIn, noChangeCli, startup, restoresDone, stateProblems, mutateMs, store });
+  session?.close();
+  const report = buildReport({ info, dist, workload, captures, noChangeIn, noChangeCli, startup, restoresDone, stateProblems, mutateMs, store, plain: args.plain === true });
   process.stdout.write(report.markdown);
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ ...report.data, captures, restores: restoresDone }, null, 2)}\n`);
   if (args.keep) log(`kept ${work}`);
@@ -280,6 +286,7 @@ interface ReportInput {
   captures: CaptureRecord[];
   noChangeIn: CaptureRecord[];
   noChangeCli: CaptureRecord[];
+  plain: boolean;
   startup: number[];
   restoresDone: RestoreRecord[];
   stateProblems: string[];
@@ -356,6 +363,8 @@ function buildReport(input: ReportInput): { markdown: string; data: Record<strin
   const i = input.info;
   const lines = [
     `## Agent turns (bench/agent-turns.ts)`,
+    '',
+    `In-process captures ${input.plain ? 'without a capture session (each walks the directory and loads the caches)' : 'through one CaptureSession (watch mode: change journal, caches in memory)'}.`,
     '',
     `Machine: ${i['nproc']} × ${i['cpu']}, ${i['memoryGB']} GB, ${i['os']}, Node ${i['node']}. Date ${i['date']}; 1-minute load average at start ${i['loadAverage1m']}, at end ${os.loadavg()[0]!.toFixed(2)}. memsnap ${i['memsnapCommit']}; dist/ ${input.dist === 'stale' ? 'older than src/ (CLI rows measure the previous build)' : 'built from the current src/'}.`,
     '',

@@ -32,9 +32,6 @@ export interface CommandOptions {
   readonly via?: 'direct' | 'helper' | 'auto';
 }
 
-/** Resident memory above which forking this process costs more than a message to the helper, in bytes. */
-export const HELPER_ABOVE_RSS_BYTES = 96 << 20;
-
 let commandsRun = 0;
 let helper: CommandHelper | undefined;
 
@@ -42,7 +39,7 @@ let helper: CommandHelper | undefined;
 export async function runCommand(file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
   const via = options.via ?? 'auto';
   commandsRun++;
-  const useHelper = via === 'helper' || (via === 'auto' && commandsRun > 1 && process.memoryUsage.rss() > HELPER_ABOVE_RSS_BYTES);
+  const useHelper = via === 'helper' || (via === 'auto' && commandsRun > 1);
   if (useHelper) {
     helper ??= new CommandHelper();
     const result = await helper.run(file, args, options);

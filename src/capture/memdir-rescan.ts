@@ -6,8 +6,8 @@
  * scan does), or, when it named none, the whole directory is listed again; the
  * directory's own stat is re-read too. Everything else keeps the previous scan's nodes.
  * Databases are stat-ed again wherever they are (their writers may not notify), and a
- * change that touches a database or a name like a database's side file lists the whole
- * directory. Every reused node is brought up to date with this capture: its cache match
+ * change that names a database lists its whole directory (side files left out while the
+ * database was there become plain files when it goes). Every reused node is brought up to date with this capture: its cache match
  * is looked up again (the cache moved on with the previous commit) and the racy rule
  * applied against this capture's start. Nodes that come out the same are shared with the
  * previous scan. The result equals what a full scan would return as long as the journal
@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import type { JournalTake } from './change-journal.js';
-import { baseNode, dropSideFiles, isSideFileName, scanDir, scanEntry, scanFile, withReuse, type Descend, type ScanNode, type ScanOptions } from './memdir-scan.js';
+import { baseNode, dropSideFiles, scanDir, scanEntry, scanFile, withReuse, type Descend, type ScanNode, type ScanOptions } from './memdir-scan.js';
 
 type Dirty = JournalTake['dirty'];
 
@@ -37,7 +37,8 @@ function relist(dir: ScanNode, dirty: Dirty, o: ScanOptions): ScanNode[] {
   const names = dirty.get(dir.rel);
   const previous = dir.children ?? [];
   const descend = descender(dir, dirty, o);
-  const touchesDatabase = names && [...names].some((n) => isSideFileName(n) || previous.some((c) => c.name === n && c.kind === 'sqlite'));
+  // A database gone or replaced turns its side files (left out so far) into plain files: list all.
+  const touchesDatabase = names && previous.some((c) => c.kind === 'sqlite' && names.has(c.name));
   if (!names || touchesDatabase) return scanDir(dir.abs, dir.rel, o, descend, 'again');
   o.onListDir?.(dir.rel, 'partial');
   const byName = new Map<string, ScanNode>();

@@ -148,11 +148,6 @@ export function scanEntry(dir: string, rel: string, name: string, o: ScanOptions
   return undefined;
 }
 
-/** Whether `name` may be a database's side file (`-wal`, `-shm`, `-journal`). */
-export function isSideFileName(name: string): boolean {
-  return SIDE_FILES.some((s) => name.endsWith(s));
-}
-
 /** A listing without the side files of the databases in it. */
 export function dropSideFiles(nodes: ScanNode[]): ScanNode[] {
   const databases = new Set<string>();

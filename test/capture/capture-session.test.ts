@@ -300,6 +300,64 @@ describe('capture sessions', () => {
     }
   });
 
+  it('follow databases and their side files: written, deleted with the WAL left behind, replaced by a plain file', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'agent');
+    fs.mkdirSync(path.join(dir, 'db'), { recursive: true });
+    const watched = await Repository.init(path.join(root, 'watched'));
+    const plain = await Repository.init(path.join(root, 'plain'));
+    const session = startSession(dir);
+    const file = path.join(dir, 'db', 'memory.db');
+    // Opening a database whose WAL is gone makes SQLite create (and at close delete) side
+    // files, which moves the directory's mtime between the two captures: compare everything
+    // but directory mtimes.
+    const listing = async (repo: Repository, tree: ContentId, prefix = ''): Promise<string[]> => {
+      const out: string[] = [];
+      for (const e of await repo.readTree(tree)) {
+        const { mtimeNs, tree: sub, ...rest } = e;
+        out.push(JSON.stringify({ path: prefix + e.name, ...rest, ...(e.kind === 'dir' ? {} : { mtimeNs }) }));
+        if (sub) out.push(...(await listing(repo, sub, `${prefix}${e.name}/`)));
+      }
+      return out;
+    };
+    const same = async (step: string): Promise<void> => {
+      const a = await captureAgent(watched, { dir, agent: 'a', git: false, session });
+      const b = await captureAgent(plain, { dir, agent: 'a', git: false });
+      expect(await listing(watched, await memdirTree(watched, a)), step).toEqual(await listing(plain, await memdirTree(plain, b)));
+    };
+    try {
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (x TEXT)');
+      await same('created');
+      for (let i = 0; i < 100; i++) db.prepare('INSERT INTO t VALUES (?)').run(`row ${i}`);
+      await same('written, WAL open');
+      // A copy of the WAL survives the database: without its database it is a plain file.
+      fs.copyFileSync(`${file}-wal`, path.join(root, 'saved-wal'));
+      db.close();
+      await same('closed (checkpointed)');
+      fs.rmSync(file);
+      fs.copyFileSync(path.join(root, 'saved-wal'), `${file}-wal`);
+      await same('database gone, WAL left');
+      fs.writeFileSync(file, 'not a database any more\n');
+      await same('replaced by a plain file');
+      fs.writeFileSync(path.join(dir, 'db', 'other.txt'), 'x');
+      await same('a neighbour added');
+      // A rollback-mode database beside a stray file named like its side file, then the database goes.
+      const second = path.join(dir, 'db', 'second.db');
+      const rollback = new Database(second);
+      rollback.exec('CREATE TABLE u (y TEXT); INSERT INTO u VALUES (1)');
+      rollback.close();
+      fs.writeFileSync(`${second}-shm`, 'a stray file');
+      await same('database with a stray side file');
+      fs.rmSync(second);
+      await same('database gone, stray side file stays');
+    } finally {
+      watched.close();
+      plain.close();
+    }
+  });
+
   it('refuses a session of another directory or a closed one', async () => {
     const root = tempDir();
     const dir = path.join(root, 'agent');
