@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentFields, JsonFileStateProvider, Repository, captureAgent, collectGarbage, diffSnapshots, exportBundle, forgetByPolicy, importBundle, restoreSnapshot } from '../src/index.js';
+import { AgentFields, CaptureSession, JsonFileStateProvider, Repository, captureAgent, collectGarbage, diffSnapshots, exportBundle, forgetByPolicy, importBundle, restoreSnapshot } from '../src/index.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs('memsnap-readme-');
@@ -21,10 +21,12 @@ describe('README library example', () => {
     const repo = await Repository.init(path.join(root, 'store'));
     new AgentFields(repo.catalog, 'agent-7').save('persona', 'researcher');
     const state = [new JsonFileStateProvider('cursor', cursor)];
-    await captureAgent(repo, { dir: memory, agent: 'agent-7', kind: 'automatic', stateProviders: state, idempotencyKey: 'turn-41' });
+    const session = CaptureSession.start(memory);
+    await captureAgent(repo, { dir: memory, agent: 'agent-7', kind: 'automatic', session, stateProviders: state, idempotencyKey: 'turn-41' });
     fs.writeFileSync(path.join(memory, 'notes.md'), 'second\n');
     fs.writeFileSync(cursor, '{"at": 2}');
-    const { snapshot } = await captureAgent(repo, { dir: memory, agent: 'agent-7', kind: 'automatic', stateProviders: state, idempotencyKey: 'turn-42' });
+    const { snapshot } = await captureAgent(repo, { dir: memory, agent: 'agent-7', kind: 'automatic', session, stateProviders: state, idempotencyKey: 'turn-42' });
+    session.close();
     const diff = await diffSnapshots(repo, 'agent-7~1', snapshot.id);
     expect(diff.paths).toEqual([{ path: 'notes.md', change: 'modified', kind: 'file', sizeBefore: 6, sizeAfter: 7 }]);
     expect(diff.state).toEqual(['cursor']);
