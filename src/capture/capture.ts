@@ -74,6 +74,12 @@ export interface CaptureOptions {
    * stay in memory between captures (capture-session.ts). Default none.
    */
   readonly session?: CaptureSession;
+  /**
+   * Commit nothing when every source (files, databases, state, fields) is as in the parent:
+   * the result then names the parent and says `unchanged`. Default false (a capture always
+   * records a snapshot).
+   */
+  readonly skipIfUnchanged?: boolean;
   /** Clock in ms since the epoch (for tests). Default Date.now. */
   readonly now?: () => number;
 }
@@ -96,6 +102,8 @@ export interface CaptureResult {
   readonly snapshot: SnapshotInfo;
   /** True when an identical capture under the same idempotency key already existed. */
   readonly replayed: boolean;
+  /** True when `skipIfUnchanged` found nothing changed: `snapshot` is the parent, nothing was committed. */
+  readonly unchanged: boolean;
   readonly stats: CaptureStats;
   /** Files that vanished, special files skipped. */
   readonly warnings: string[];
@@ -183,6 +191,18 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       fields,
       ...(external ? { databases: external } : {}),
     };
+    const digest = sourcesDigest(snapshotSources);
+    const parentInfo = options.skipIfUnchanged && expectedParent ? repo.catalog.get(expectedParent) : undefined;
+    if (parentInfo && parentInfo.sourcesDigest === digest) {
+      const w = writer.stats;
+      return {
+        snapshot: parentInfo,
+        replayed: false,
+        unchanged: true,
+        warnings,
+        stats: { ...shared.stats, dirsListed: listed.dirs, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued: 0, bytesStored: 0, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+      };
+    }
     const snapshot = { agent, parent: expectedParent, timeMs: cutMs, kind: options.kind ?? 'manual', tags: options.tags ?? [], message: options.message ?? '', sources: snapshotSources, totals: { ...shared.totals } } as const;
     const id = await writeSnapshot(writer, snapshot);
     await writer.flush();
@@ -196,7 +216,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       tags: [...new Set(snapshot.tags)].sort(),
       message: snapshot.message,
       bytes: shared.totals.bytes,
-      sourcesDigest: sourcesDigest(snapshotSources),
+      sourcesDigest: digest,
       idempotencyKey: options.idempotencyKey ?? null,
     }, () => {
       // Chunks a concurrent collection condemned meanwhile are rescued in the commit itself.
@@ -220,6 +240,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     return {
       snapshot: outcome.snapshot,
       replayed: outcome.replayed,
+      unchanged: false,
       warnings,
       stats: { ...shared.stats, dirsListed: listed.dirs, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
     };

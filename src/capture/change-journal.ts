@@ -61,6 +61,7 @@ export class ChangeJournal {
   private burst = 0;
   private burstResetQueued = false;
   private closed = false;
+  private waiters: (() => void)[] = [];
   private readonly fullWalkEveryMs: number;
   private readonly burstLimit: number;
   private readonly now: () => number;
@@ -143,10 +144,12 @@ export class ChangeJournal {
       }
       // Out of watches (ENOSPC) or anything else: this directory is unwatched, so nothing is trusted.
       this.trusted = false;
+      this.wake();
       return;
     }
     watcher.on('error', () => {
       this.trusted = false;
+      this.wake();
       if (this.watchers.get(rel) === watcher) this.unwatch(rel);
     });
     // The new watch first, then the old one goes: no moment without a watch.
@@ -169,9 +172,19 @@ export class ChangeJournal {
     this.trusted = false;
   }
 
+  /**
+   * Resolves at the next notification, or at once when changes are waiting for a capture or
+   * the next capture walks everything anyway (also after {@link close}).
+   */
+  changed(): Promise<void> {
+    if (this.closed || this.dirty.size > 0 || !this.trusted) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
   /** Stops every watcher. Idempotent. */
   close(): void {
     this.closed = true;
+    this.wake();
     this.trusted = false;
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
@@ -186,8 +199,15 @@ export class ChangeJournal {
     else this.dirty.set(rel, new Set([name]));
   }
 
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   private noted(rel: string, name: string | null): void {
     this.mark(rel, name);
+    this.wake();
     // Every notification already queued is delivered in one poll phase; the check phase
     // right after it resets the count. A batch this large may mean the kernel dropped some.
     if (++this.burst >= this.burstLimit) this.trusted = false;

@@ -18,6 +18,7 @@ const VERSION = (createRequire(import.meta.url)('../../package.json') as { versi
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   init: { summary: 'create a store', load: async () => (await import('./commands/init.js')).initCommand },
   capture: { summary: 'snapshot an agent directory (files, SQLite, state)', load: async () => (await import('./commands/capture.js')).captureCommand },
+  watch: { summary: 'capture an agent directory whenever it changes', load: async () => (await import('./commands/watch.js')).watchCommand },
   log: { summary: "list an agent's snapshots", load: async () => (await import('./commands/log.js')).logCommand },
   show: { summary: 'show one snapshot', load: async () => (await import('./commands/show.js')).showCommand },
   diff: { summary: 'compare two snapshots (paths, database rows, state)', load: async () => (await import('./commands/diff.js')).diffCommand },

@@ -42,6 +42,11 @@ export class Output {
     else human();
   }
 
+  /** One compact JSON document on its own line (streams of results, such as `watch --json`). */
+  jsonLine(value: unknown): void {
+    this.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
   /** A note on stderr (never in JSON mode's stdout). */
   note(text: string): void {
     this.stderr.write(`${text}\n`);

@@ -358,6 +358,28 @@ describe('capture sessions', () => {
     }
   });
 
+  it('skipIfUnchanged commits nothing when every source is as in the parent', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'agent');
+    fs.mkdirSync(dir);
+    seedTree(dir);
+    const repo = await Repository.init(path.join(root, 'store'));
+    try {
+      const first = await captureAgent(repo, { dir, agent: 'a', git: false });
+      const again = await captureAgent(repo, { dir, agent: 'a', git: false, skipIfUnchanged: true });
+      expect(again.unchanged).toBe(true);
+      expect(again.snapshot.id).toBe(first.snapshot.id);
+      expect(repo.catalog.list({ agent: 'a' })).toHaveLength(1);
+      fs.writeFileSync(path.join(dir, 'notes', 'f1.md'), 'changed');
+      const changed = await captureAgent(repo, { dir, agent: 'a', git: false, skipIfUnchanged: true });
+      expect(changed.unchanged).toBe(false);
+      expect(changed.snapshot.parent).toBe(first.snapshot.id);
+      expect(first.unchanged).toBe(false);
+    } finally {
+      repo.close();
+    }
+  });
+
   it('refuses a session of another directory or a closed one', async () => {
     const root = tempDir();
     const dir = path.join(root, 'agent');

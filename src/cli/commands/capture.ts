@@ -1,9 +1,56 @@
-import { JsonFileStateProvider, captureAgent } from '../../capture/index.js';
+import type { ParseArgsConfig } from 'node:util';
+import { JsonFileStateProvider, captureAgent, type CaptureOptions } from '../../capture/index.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import { applySavedPolicy } from '../../gc/index.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../../snapshot/index.js';
 import { many, openRepository, parseCommandArgs, positionals, namedPaths, storeDir, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
+
+/** Flags of `capture` (and of `watch`, which captures the same way). */
+export const CAPTURE_FLAGS = {
+  agent: { type: 'string' },
+  kind: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  message: { type: 'string', short: 'm' },
+  include: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  state: { type: 'string', multiple: true },
+  database: { type: 'string', multiple: true },
+  'idempotency-key': { type: 'string' },
+  'no-git': { type: 'boolean' },
+  'no-forget': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Parsed capture flags. */
+export interface CaptureFlagValues {
+  agent?: string | undefined;
+  kind?: string | undefined;
+  tag?: string[] | undefined;
+  message?: string | undefined;
+  include?: string[] | undefined;
+  exclude?: string[] | undefined;
+  state?: string[] | undefined;
+  database?: string[] | undefined;
+  'no-git'?: boolean | undefined;
+}
+
+/** Capture options from parsed flags. @throws InvalidArgumentError for a bad --kind or --state. */
+export function captureOptionsFrom(values: CaptureFlagValues, dir: string, defaultKind: SnapshotKind): CaptureOptions {
+  const kind = values.kind ?? defaultKind;
+  if (!SNAPSHOT_KINDS.includes(kind as SnapshotKind)) throw new InvalidArgumentError(`--kind must be one of ${SNAPSHOT_KINDS.join(', ')}`);
+  return {
+    dir,
+    ...(values.agent ? { agent: values.agent } : {}),
+    kind: kind as SnapshotKind,
+    tags: many(values.tag),
+    ...(values.message ? { message: values.message } : {}),
+    include: many(values.include),
+    exclude: many(values.exclude),
+    databases: many(values.database),
+    stateProviders: namedPaths(many(values.state), 'state').map((s) => new JsonFileStateProvider(s.name, s.file)),
+    git: !values['no-git'],
+  };
+}
 
 export const captureCommand: Command = {
   name: 'capture',
@@ -28,39 +75,16 @@ Options:
   --no-forget             do not apply the saved retention policy afterwards
   --store DIR, --json     see memsnap --help`,
   async run(args, { out, env }) {
-    const { values, positionals: pos } = parseCommandArgs(args, {
-      agent: { type: 'string' },
-      kind: { type: 'string' },
-      tag: { type: 'string', multiple: true },
-      message: { type: 'string', short: 'm' },
-      include: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-      state: { type: 'string', multiple: true },
-      database: { type: 'string', multiple: true },
-      'idempotency-key': { type: 'string' },
-      'no-git': { type: 'boolean' },
-      'no-forget': { type: 'boolean' },
-    });
+    const { values, positionals: pos } = parseCommandArgs(args, CAPTURE_FLAGS);
     const [dir = '.'] = positionals(pos, 0, 1, 'at most one directory');
-    const kind = values.kind ?? 'manual';
-    if (!SNAPSHOT_KINDS.includes(kind as SnapshotKind)) throw new InvalidArgumentError(`--kind must be one of ${SNAPSHOT_KINDS.join(', ')}`);
     const store = storeDir(values.store, env);
     const { repo, created } = await openRepository(store, true);
     if (created) out.note(`created store ${store}`);
     const bar = out.progress('capture');
     try {
       const result = await captureAgent(repo, {
-        dir,
-        ...(values.agent ? { agent: values.agent } : {}),
-        kind: kind as SnapshotKind,
-        tags: many(values.tag),
-        ...(values.message ? { message: values.message } : {}),
-        include: many(values.include),
-        exclude: many(values.exclude),
-        databases: many(values.database),
-        stateProviders: namedPaths(many(values.state), 'state').map((s) => new JsonFileStateProvider(s.name, s.file)),
+        ...captureOptionsFrom(values, dir, 'manual'),
         ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
-        git: !values['no-git'],
         ...(bar.callback ? { onProgress: bar.callback } : {}),
       });
       bar.done();
