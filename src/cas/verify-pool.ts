@@ -144,8 +144,9 @@ export class VerifyPool {
       meta.codec[i] = loc.codec;
       meta.ids.set(contentIdToBytes(loc.id), 32 * i);
     });
-    // Whole buffers move to the worker; a view of a larger (e.g. pooled) buffer is cut out first.
-    const runs = batch.runs.map((b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice()).buffer as ArrayBuffer);
+    // Whole buffers move to the worker; a view of a larger (e.g. Node's pooled) buffer is
+    // copied out first (new Uint8Array(view) copies; Buffer#slice would not).
+    const runs = batch.runs.map((b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b)).buffer as ArrayBuffer);
     try {
       const reply = await this.pool.run<{ bytes: Uint8Array; ok: Uint8Array }>({ runs, run: batch.run, at: batch.at, ...meta }, runs);
       const chunks: (Uint8Array | undefined)[] = [];

@@ -80,6 +80,7 @@ export class FileSink {
 
   /** Writes the gathered run at its offset, all of it (a short write is continued). */
   private flush(): void {
+    if (this.run.length === 0) return;
     let at = this.runStart;
     let buffers = this.run;
     while (buffers.length > 0) {
@@ -91,7 +92,7 @@ export class FileSink {
       buffers = buffers.slice(k);
       if (n > 0) buffers[0] = buffers[0]!.subarray(n);
     }
-    if (at > this.written) this.written = at;
+    this.written = at;
     this.run = [];
     this.runBytes = 0;
     this.runStart = this.position;
