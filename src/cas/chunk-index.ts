@@ -142,6 +142,8 @@ export class ChunkIndex {
         `SELECT c.id, p.name, c.offset, c.raw_length, c.stored_length, c.kind, c.codec
          FROM chunks c JOIN packs p ON p.pack_id = c.pack_id WHERE c.id = ?`,
       ),
+      locate: db.prepare(`SELECT pack_id, offset, raw_length, stored_length, kind, codec FROM chunks WHERE id = ?`).raw(),
+      packName: db.prepare(`SELECT name FROM packs WHERE pack_id = ?`).pluck(),
       has: db.prepare(`SELECT 1 FROM chunks WHERE id = ?`).pluck(),
       insertPack: db.prepare(`INSERT OR IGNORE INTO packs (name, size, entry_count, created_ms) VALUES (?, ?, ?, ?)`),
       packId: db.prepare(`SELECT pack_id FROM packs WHERE name = ?`).pluck(),
@@ -163,32 +165,31 @@ export class ChunkIndex {
     return row && toLocation(row);
   }
 
-  /** Locations of the indexed ids among `ids` (queried 256 at a time); missing ids are absent. */
+  /**
+   * Locations of the indexed ids among `ids`; missing ids are absent. Keys are the ids as given.
+   *
+   * All lookups run in one read transaction, one point query per id: in WAL mode every
+   * autocommit statement takes and drops the read lock (fcntl calls), which cost about
+   * 4 µs per id; this way a lookup costs about 1.5 µs (29k ids of the bench agent: 160 ms
+   * before, 45 ms after). Pack names are cached only for the call: a pack id can be reused
+   * after a collection deletes the newest pack.
+   */
   lookupMany(ids: readonly ContentId[]): Map<ContentId, ChunkLocation> {
     const out = new Map<ContentId, ChunkLocation>();
-    for (let i = 0; i < ids.length; i += 256) {
-      const part = ids.slice(i, i + 256);
-      const rows = this.guard(() => this.locationQuery(part.length).all(...part.map(contentIdToBytes)) as ChunkRow[]);
-      for (const row of rows) {
-        const loc = toLocation(row);
-        out.set(loc.id, loc);
+    if (ids.length === 0) return out;
+    const names = new Map<number, string | undefined>();
+    const read = this.database.transaction(() => {
+      for (const id of ids) {
+        const row = this.stmts.locate.get(contentIdToBytes(id)) as [number, number, number, number, number, number] | undefined;
+        if (!row) continue;
+        const [packId, offset, rawLength, storedLength, kind, codec] = row;
+        if (!names.has(packId)) names.set(packId, this.stmts.packName.get(packId) as string | undefined);
+        const pack = names.get(packId);
+        if (pack !== undefined) out.set(id, { id, pack, offset, rawLength, storedLength, kind, codec: codec as Codec });
       }
-    }
+    });
+    this.guard(() => read());
     return out;
-  }
-
-  private readonly locationQueries = new Map<number, Database.Statement>();
-
-  private locationQuery(n: number): Database.Statement {
-    let stmt = this.locationQueries.get(n);
-    if (!stmt) {
-      stmt = this.database.prepare(
-        `SELECT c.id, p.name, c.offset, c.raw_length, c.stored_length, c.kind, c.codec
-         FROM chunks c JOIN packs p ON p.pack_id = c.pack_id WHERE c.id IN (${new Array(n).fill('?').join(',')})`,
-      );
-      this.locationQueries.set(n, stmt);
-    }
-    return stmt;
   }
 
   /** Every indexed id recorded with `kind` (e.g. the snapshot roots, for a catalog rebuild). */

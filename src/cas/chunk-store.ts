@@ -11,6 +11,7 @@ import { ChunkWriter } from './chunk-writer.js';
 import { PresenceCache } from './presence-cache.js';
 import { decodePayload } from './compression.js';
 import { packKey, payloadOffset } from './pack-format.js';
+import { readChunkStream, type ChunkStreamOptions } from './chunk-stream.js';
 import { CONFIG_KEY, formatStoreConfig, newStoreConfig, parseStoreConfig, type StoreConfig, type StoreConfigOptions } from './store-config.js';
 
 /** Totals of a store's index. */
@@ -106,21 +107,21 @@ export class ChunkStore {
   }
 
   /**
-   * The verified bytes of many chunks, in the order given (locations looked up in batches).
+   * The verified bytes of many chunks, in the order given (`ids` may be produced lazily).
+   * Pipelined: see {@link readChunkStream}.
    * @throws NotFoundError for an id the index does not have; CorruptChunkError as `get`.
+   *   Both are thrown when the consumer reaches that id, after the chunks before it.
    */
-  async *getMany(ids: readonly ContentId[]): AsyncGenerator<Uint8Array> {
-    for (let i = 0; i < ids.length; i += 256) {
-      const part = ids.slice(i, i + 256);
-      const found = this.index.lookupMany(part);
-      for (const id of part) {
-        const loc = found.get(id);
-        if (!loc) throw new NotFoundError('chunk', id);
-        yield await this.readLocated(loc);
-      }
-      // Let the event loop turn between batches: the hashing addon frees its buffers only then.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  async *getMany(ids: Iterable<ContentId> | AsyncIterable<ContentId>, options: ChunkStreamOptions = {}): AsyncGenerator<Uint8Array> {
+    for await (const chunks of this.getBatches(groupsOf(ids), options)) yield* chunks;
+  }
+
+  /**
+   * Like {@link getMany} for ids given in groups, yielding chunks an array at a time (one
+   * await per batch of about 1 MiB rather than per chunk: what a bulk reader wants).
+   */
+  getBatches(groups: Iterable<readonly ContentId[]> | AsyncIterable<readonly ContentId[]>, options: ChunkStreamOptions = {}): AsyncGenerator<Uint8Array[]> {
+    return readChunkStream({ backend: this.backend, index: this.index, readAlone: (loc) => this.readLocated(loc) }, groups, options);
   }
 
   /** A writer for new chunks; see {@link ChunkWriter}. */
@@ -147,6 +148,23 @@ export class ChunkStore {
     this.index.close();
     await this.backend.close();
   }
+}
+
+/** Ids in groups of up to 1024 (arrays are sliced, other iterables gathered). */
+async function* groupsOf(ids: Iterable<ContentId> | AsyncIterable<ContentId>): AsyncGenerator<readonly ContentId[]> {
+  if (Array.isArray(ids)) {
+    for (let i = 0; i < ids.length; i += 1024) yield (ids as readonly ContentId[]).slice(i, i + 1024);
+    return;
+  }
+  let group: ContentId[] = [];
+  for await (const id of ids) {
+    group.push(id);
+    if (group.length === 1024) {
+      yield group;
+      group = [];
+    }
+  }
+  if (group.length > 0) yield group;
 }
 
 /** Reads and verifies one chunk at a known location. @throws CorruptChunkError. */

@@ -15,6 +15,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors/index.js';
 import type { ProgressCallback } from '../cas/index.js';
 import { compileGlob, captureAgent, type Glob, type StateProvider } from '../capture/index.js';
 import { resolveSnapshot, type Repository, type SnapshotInfo } from '../snapshot/index.js';
+import { writeWholeTree } from './stream-writer.js';
 import { ensureRealDir, writeLeaf, writeTreeInto, type RestoreStats } from './tree-writer.js';
 
 /** Options of {@link restoreSnapshot}. */
@@ -122,7 +123,7 @@ export async function restoreSnapshot(repo: Repository, options: RestoreOptions)
       }
     } else {
       assertStoreOutside(repo, target);
-      await restoreWhole(target, existing !== undefined, (dir) => writeTreeInto(base, snapshot.sources.memdir.tree, dir, ''), (options.keep ?? []).map(compileGlob));
+      await restoreWhole(target, existing !== undefined, (dir) => writeWholeTree(base, snapshot.sources.memdir.tree, dir), (options.keep ?? []).map(compileGlob));
     }
   }
   const databasesRestored: { name: string; path: string }[] = [];

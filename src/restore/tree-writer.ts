@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContentId } from '../hash/index.js';
 import type { ProgressCallback } from '../cas/index.js';
-import { contentChunks, type ContentRef, type Repository, type TreeEntry } from '../snapshot/index.js';
+import { contentChunkGroups, type ChunkRef, type ContentRef, type Repository, type TreeEntry } from '../snapshot/index.js';
+import { FileSink } from './file-sink.js';
 
 /** Counters of a restore. */
 export interface RestoreStats {
@@ -37,7 +38,7 @@ export interface TreeWriteContext {
  * truncates the double's fraction to whole µs, and a double near 1.7e9 s is only exact to
  * ~0.24 µs, so aim at the middle of the µs: truncation then lands on the right one.
  */
-function mtimeSeconds(mtimeNs: string): number {
+export function mtimeSeconds(mtimeNs: string): number {
   const us = BigInt(mtimeNs) / 1000n;
   return (Number(us) + 0.5) / 1e6;
 }
@@ -51,48 +52,23 @@ export function safeMode(mode: number): number {
 }
 
 /**
- * Writes the content of `content` into the new file `file` with `mode`. Chunks that are all
- * zero bytes are skipped, not written, and the file is extended to its size at the end, so
- * a sparse file comes back sparse (holes where it had them, as `cp --sparse=auto` does).
+ * Writes the content of `content` into the new file `file` with `mode` (see {@link FileSink}:
+ * runs written with one call each, all-zero chunks left as holes). The mtime is the caller's.
  */
 export async function writeContentFile(repo: Repository, content: ContentRef, file: string, mode: number, durable = false): Promise<void> {
-  const fd = fs.openSync(file, 'wx', 0o600);
+  const getMany = (ids: readonly ContentId[]) => repo.chunks.getMany(ids);
+  const sink = new FileSink(file);
   try {
-    const batch: ContentId[] = [];
-    let position = 0;
-    const flush = async (): Promise<void> => {
-      for await (const bytes of repo.chunks.getMany(batch)) {
-        if (!isAllZero(bytes)) {
-          let written = 0;
-          while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written, position + written);
-        }
-        position += bytes.length;
-      }
-      batch.length = 0;
-    };
-    for await (const [id] of contentChunks((cid) => repo.getChunk(cid), content)) {
-      batch.push(id);
-      if (batch.length === 256) await flush();
-    }
-    await flush();
-    fs.ftruncateSync(fd, position);
-    if (durable) fs.fsyncSync(fd);
-    fs.fchmodSync(fd, safeMode(mode));
-  } finally {
-    fs.closeSync(fd);
+    for await (const chunks of repo.chunks.getBatches(idGroups(contentChunkGroups(getMany, content)))) for (const bytes of chunks) sink.append(bytes);
+  } catch (err) {
+    sink.abort();
+    throw err;
   }
+  sink.finish(safeMode(mode), undefined, durable);
 }
 
-const ZEROS = Buffer.alloc(1 << 20);
-
-/** Whether every byte of `bytes` is zero (memcmp against a zero page, in 1 MiB steps). */
-function isAllZero(bytes: Uint8Array): boolean {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 0; at < b.length; at += ZEROS.length) {
-    const part = b.subarray(at, Math.min(b.length, at + ZEROS.length));
-    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
-  }
-  return true;
+async function* idGroups(groups: AsyncIterable<readonly ChunkRef[]>): AsyncGenerator<ContentId[]> {
+  for await (const refs of groups) yield refs.map(([id]) => id);
 }
 
 /**

@@ -207,6 +207,31 @@ async function* walkNode(get: (id: ContentId) => Promise<Uint8Array>, id: Conten
   for (const [child] of node.items) yield* walkNode(get, child, node.level - 1);
 }
 
+/**
+ * The chunk references of `content` in order, like {@link contentChunks}, in groups (the
+ * inline list, or one level-0 node's items), reading the children of each list node with
+ * one `getMany` call: a 100 MB database's ~1,700 list nodes in ~110 batched reads instead
+ * of 1,700 single ones. Holds at most one node's children per level.
+ */
+export async function* contentChunkGroups(getMany: (ids: readonly ContentId[]) => AsyncIterable<Uint8Array>, content: ContentRef): AsyncGenerator<readonly ChunkRef[]> {
+  if (content.chunks) {
+    if (content.chunks.length > 0) yield content.chunks;
+    return;
+  }
+  if (content.list) yield* walkNodes(getMany, [content.list], undefined);
+}
+
+async function* walkNodes(getMany: (ids: readonly ContentId[]) => AsyncIterable<Uint8Array>, ids: readonly ContentId[], expectedLevel: number | undefined): AsyncGenerator<readonly ChunkRef[]> {
+  let i = 0;
+  for await (const bytes of getMany(ids)) {
+    const id = ids[i++]!;
+    const node = decodeListNode(id, bytes);
+    if (expectedLevel !== undefined && node.level !== expectedLevel) throw new CorruptChunkError(id, '-', 0, `list node at level ${node.level}, expected ${expectedLevel}`);
+    if (node.level > 0) yield* walkNodes(getMany, node.items.map(([child]) => child), node.level - 1);
+    else if (node.items.length > 0) yield node.items;
+  }
+}
+
 /** Validates a content reference decoded from JSON. @throws InvalidArgumentError. */
 export function parseContentRef(value: unknown): ContentRef {
   const v = value as { size?: unknown; chunks?: unknown; list?: unknown };

@@ -10,12 +10,13 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AgentFields, JsonFileStateProvider, captureAgent } from '../../src/capture/index.js';
-import { packKey, payloadOffset } from '../../src/cas/index.js';
+import { packKey, payloadOffset, sharedVerifyPool } from '../../src/cas/index.js';
 import { CorruptChunkError, InvalidArgumentError, NotFoundError } from '../../src/errors/index.js';
 import type { ContentId } from '../../src/hash/index.js';
 import { restoreSnapshot } from '../../src/restore/index.js';
-import { Repository, type TreeEntry } from '../../src/snapshot/index.js';
+import { Repository, contentChunks, type TreeEntry } from '../../src/snapshot/index.js';
 import { createAgentFixture, databaseRows, describeTree, integrityCheck, type AgentFixture } from '../helpers/agent-fixture.js';
+import { pseudoRandomBytes } from '../helpers/deterministic-bytes.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('memsnap-restore-');
@@ -295,6 +296,49 @@ describe('restoreSnapshot', () => {
       await restoreSnapshot(repo, { snapshot: snapshot.id, target: fx.dir, inPlace: true, preSnapshot: false, paths: ['**'] });
       expect(fs.readFileSync(path.join(fx.dir, 'notes', 'pinned.md'), 'utf8')).not.toBe('changed');
       expect(fs.existsSync(path.join(storeDir, 'config.json'))).toBe(true);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('streams a whole restore of large and sparse files exactly, and still names a damaged chunk found on a worker', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'agent');
+    fs.mkdirSync(path.join(dir, 'deep', 'er'), { recursive: true });
+    const big = Buffer.concat(Array.from({ length: 48 }, (_, i) => pseudoRandomBytes(`big${i}`, 65_536)));
+    fs.writeFileSync(path.join(dir, 'deep', 'big.bin'), big);
+    // Data, a hole, data, and a trailing hole (the size must come back).
+    const sparse = Buffer.concat([pseudoRandomBytes('s1', 9000), Buffer.alloc(300_000), pseudoRandomBytes('s2', 5000), Buffer.alloc(200_000)]);
+    fs.writeFileSync(path.join(dir, 'deep', 'er', 'sparse.bin'), sparse);
+    fs.writeFileSync(path.join(dir, 'empty'), '');
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, 'deep', `note-${i}.md`), `note ${i}\n`.repeat(i * 30));
+    fs.chmodSync(path.join(dir, 'deep', 'er'), 0o500);
+    const storeDir = path.join(root, 'store');
+    let repo = await Repository.init(storeDir, { durable: false });
+    const snapshot = (await captureAgent(repo, { dir })).snapshot.id;
+    const target = path.join(root, 'out');
+    await restoreSnapshot(repo, { snapshot, target });
+    expect(describeTree(target)).toEqual(describeTree(dir));
+    expect(fs.readFileSync(path.join(target, 'deep', 'er', 'sparse.bin')).equals(sparse)).toBe(true);
+    fs.chmodSync(path.join(dir, 'deep', 'er'), 0o700);
+    fs.chmodSync(path.join(target, 'deep', 'er'), 0o700);
+
+    const entry = await entryAt(repo, snapshot, 'deep/big.bin');
+    const ids: ContentId[] = [];
+    for await (const [id] of contentChunks((c) => repo.getChunk(c), entry.content!)) ids.push(id);
+    const victim = ids[Math.floor(ids.length / 2)]!;
+    const loc = repo.chunks.locate(victim)!;
+    await repo.close();
+    repo = await Repository.open(storeDir, { durable: false });
+    try {
+      corruptChunk(storeDir, repo, victim);
+      expect(await sharedVerifyPool().start()).toBe(true); // the big file's batches go to workers
+      const again = path.join(root, 'again');
+      const err = await restoreSnapshot(repo, { snapshot, target: again }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CorruptChunkError);
+      expect((err as CorruptChunkError).data).toMatchObject({ id: victim, pack: loc.pack, offset: loc.offset });
+      expect(fs.existsSync(again)).toBe(false);
+      expect(leftovers(root)).toEqual([]);
     } finally {
       await repo.close();
     }

@@ -14,6 +14,7 @@
  *   content), and a repeated put of an existing key succeeds without error.
  * - `get`/`getRange` of a missing key throw NotFoundError. `getRange` returns the bytes in
  *   `[offset, offset + length)` clipped to the object's end (fewer bytes, never an error).
+ *   Returned buffers belong to the caller: it may change them or transfer them to a worker.
  * - `delete` of a missing key succeeds (deletes are idempotent).
  * - `list(prefix)` yields every object whose key starts with `prefix`, in no set order.
  * - Failures of the medium (disk full, permission, network) throw BackendIoError.
