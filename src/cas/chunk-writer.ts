@@ -24,6 +24,7 @@ import type { EncodedPayload } from './compression.js';
 import { buildPack, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
 import type { PresenceCache } from './presence-cache.js';
+import { SharedBufferPool } from './shared-buffer-pool.js';
 import { acquireLease, confirmLease, pinIds, releaseLease, type WriterLease } from './writer-leases.js';
 
 /** Kind byte of plain data chunks. Upper layers define other kinds (1..255). */
@@ -84,6 +85,9 @@ export const WRITER_POOL_START_BYTES = 4 << 20;
 /** Raw bytes of batches being compressed before `put` waits (bounds memory). */
 const MAX_INFLIGHT_BYTES = 8 << 20;
 
+/** Batch buffers of every writer in this process: shared memory, reused (shared-buffer-pool.ts). */
+const batchBuffers = new SharedBufferPool(WRITER_BATCH_BYTES, MAX_INFLIGHT_BYTES / WRITER_BATCH_BYTES + 2);
+
 interface BatchEntry {
   readonly id: ContentId;
   readonly kind: number;
@@ -102,8 +106,8 @@ export class ChunkWriter {
     packsWritten: 0,
   };
   private readonly pool: CompressionPool | null;
-  /** The open batch: raw chunks end to end, and what they are. */
-  private batch = new Uint8Array(WRITER_BATCH_BYTES);
+  /** The open batch: raw chunks end to end (taken from `batchBuffers` at the first new chunk), and what they are. */
+  private batch: Uint8Array | undefined;
   private batchUsed = 0;
   private batchEntries: BatchEntry[] = [];
   /** Batches handed to compression, in order: each resolves after its items joined a pack. */
@@ -186,11 +190,11 @@ export class ChunkWriter {
       return { id, stored: false };
     }
     let dispatched = false;
-    if (this.batchUsed + data.length > this.batch.length) {
+    if (this.batch && this.batchUsed + data.length > this.batch.length) {
       this.dispatchBatch();
       dispatched = true;
-      if (data.length > this.batch.length) this.batch = new Uint8Array(data.length);
     }
+    this.batch ??= data.length > WRITER_BATCH_BYTES ? new Uint8Array(new SharedArrayBuffer(data.length)) : batchBuffers.take();
     this.batch.set(data, this.batchUsed);
     this.batchUsed += data.length;
     this.batchEntries.push({ id, kind, rawLength: data.length });
@@ -267,11 +271,11 @@ export class ChunkWriter {
 
   /** Sends the open batch to compression; its payloads join packs in order, after earlier batches. */
   private dispatchBatch(): void {
-    if (this.batchEntries.length === 0) return;
+    if (this.batchEntries.length === 0 || !this.batch) return;
     const entries = this.batchEntries;
     const raw = this.batch.subarray(0, this.batchUsed);
     this.batchEntries = [];
-    this.batch = new Uint8Array(WRITER_BATCH_BYTES);
+    this.batch = undefined;
     this.batchUsed = 0;
     const encoded = this.compressBatch(raw, entries);
     const bytes = raw.length;
@@ -279,6 +283,8 @@ export class ChunkWriter {
     const done = (this.filling = this.filling.then(async () => {
       try {
         const payloads = await encoded;
+        // Payloads never view the batch (CompressionPool.compress), so it can be reused now.
+        batchBuffers.give(raw);
         if (this.failure === undefined) this.fill(entries, payloads);
       } catch (err) {
         this.failure ??= err;

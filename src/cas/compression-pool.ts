@@ -121,6 +121,8 @@ export class CompressionPool {
    * Encodes the chunks laid end to end in `raw` (lengths in `lengths`) at zstd `level`:
    * on a worker when the pool is ready, else in the main thread. Payloads come back in order;
    * raw payloads are copies, never views of `raw` (the caller may reuse it once this resolves).
+   * `raw` in shared memory (a SharedArrayBuffer) reaches the worker without a copy; the
+   * caller must not change it until this resolves.
    * @throws InvalidArgumentError for a level outside 1..19 or lengths that do not sum to `raw.length`.
    */
   async compress(raw: Uint8Array, lengths: readonly number[], level: number): Promise<EncodedPayload[]> {
@@ -129,10 +131,12 @@ export class CompressionPool {
     if (sum !== raw.length) throw new InvalidArgumentError(`batch lengths sum to ${sum}, batch has ${raw.length} bytes`);
     const encoder = this.encoderFor(level);
     if (!this.pool.ready || raw.length < this.inlineBelowBytes) return this.inline(encoder, raw, lengths);
-    // The bytes are copied into the message (not transferred) so the main thread can still
-    // fall back to compressing them itself if the worker dies. Posting a view clones its
-    // whole ArrayBuffer, so a view of a much larger buffer is cut out first.
-    const view = raw.byteLength * 2 >= raw.buffer.byteLength ? raw : raw.slice();
+    // Shared memory is posted as it is. Other bytes are copied into the message (not
+    // transferred) so the main thread can still fall back to compressing them itself if the
+    // worker dies; posting a view clones its whole ArrayBuffer, so a view of a much larger
+    // buffer is cut out first.
+    const shared = raw.buffer instanceof SharedArrayBuffer;
+    const view = shared || raw.byteLength * 2 >= raw.buffer.byteLength ? raw : raw.slice();
     try {
       const reply = await this.pool.run<{ bytes: Uint8Array; codecs: Uint8Array; sizes: Uint32Array }>({
         buffer: view.buffer,
