@@ -24,49 +24,60 @@ export interface CompressionPoolOptions {
   readonly inlineBelowBytes?: number;
 }
 
-/** Plain-JS worker side; mirrors PayloadEncoder.encode exactly. */
+/**
+ * Plain-JS worker side; mirrors PayloadEncoder.encode exactly. It calls zstd's `compress2`
+ * through the binding directly, into one output buffer per batch with room for zstd's worst
+ * case (as `Compressor.compress` does, so the frames are the same bytes): no buffer per chunk,
+ * and no copy of compressed payloads. A payload that is not stored compressed is overwritten
+ * with the raw bytes.
+ */
 const SETUP_SOURCE = `
 function setup(data) {
-  const zstd = require(data.zstdPath);
-  const compressors = new Map();
-  function compressorFor(level) {
-    let c = compressors.get(level);
+  const zstd = require(data.zstdBindingPath);
+  const contexts = new Map();
+  function contextFor(level) {
+    let c = contexts.get(level);
     if (!c) {
-      c = new zstd.Compressor();
-      c.setParameters({ compressionLevel: level });
-      compressors.set(level, c);
+      c = new zstd.CCtx();
+      c.setParameter(zstd.CParameter.compressionLevel, level);
+      contexts.set(level, c);
     }
     return c;
   }
   return (msg) => {
     const raw = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     const lengths = msg.lengths;
-    const c = compressorFor(msg.level);
-    const parts = [];
+    const c = contextFor(msg.level);
+    let longest = 0;
+    for (let i = 0; i < lengths.length; i++) if (lengths[i] > longest) longest = lengths[i];
+    // No payload is longer than its chunk, so chunk i starts at most at the sum of the
+    // earlier lengths; zstd's bound over the chunk's length grows with the length.
+    const out = Buffer.allocUnsafeSlow(raw.length + zstd.compressBound(longest) - longest);
     const codecs = new Uint8Array(lengths.length);
     const sizes = new Uint32Array(lengths.length);
-    let total = 0;
     let at = 0;
+    let pos = 0;
     for (let i = 0; i < lengths.length; i++) {
-      const chunk = raw.subarray(at, at + lengths[i]);
-      at += lengths[i];
-      let out = chunk;
-      if (chunk.length >= 64) {
-        const packed = c.compress(chunk);
-        if (packed.length <= chunk.length - (chunk.length >>> 5)) {
-          out = packed;
+      const n = lengths[i];
+      const chunk = raw.subarray(at, at + n);
+      at += n;
+      let size = n;
+      if (n >= 64) {
+        const packed = c.compress2(out.subarray(pos, pos + zstd.compressBound(n)), chunk);
+        if (packed <= n - (n >>> 5)) {
+          size = packed;
           codecs[i] = 1;
         }
       }
-      parts.push(out);
-      sizes[i] = out.length;
-      total += out.length;
+      if (codecs[i] === 0) out.set(chunk, pos);
+      sizes[i] = size;
+      pos += size;
     }
-    const bytes = new Uint8Array(total);
-    let pos = 0;
-    for (const p of parts) {
-      bytes.set(p, pos);
-      pos += p.length;
+    // Well-compressed batches are cut out, so memory held per pack stays its stored size.
+    let bytes = out.subarray(0, pos);
+    if (pos * 2 < out.length) {
+      bytes = new Uint8Array(pos);
+      bytes.set(out.subarray(0, pos));
     }
     return { result: { bytes, codecs, sizes }, transfer: [bytes.buffer, codecs.buffer, sizes.buffer] };
   };
@@ -98,7 +109,7 @@ export class CompressionPool {
       name: 'compression pool',
       size: options.workers ?? Math.min(4, availableParallelism()),
       setupSource: SETUP_SOURCE,
-      workerData: { zstdPath: require.resolve('zstd-napi') },
+      workerData: { zstdBindingPath: require.resolve('zstd-napi/binding') },
     });
   }
 
