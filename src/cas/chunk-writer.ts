@@ -21,7 +21,8 @@ import type { ObjectBackend } from './backend/object-backend.js';
 import type { ChunkIndex } from './chunk-index.js';
 import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
 import type { EncodedPayload } from './compression.js';
-import { buildPack, type PackItem } from './pack-builder.js';
+import { PackBufferPool } from './pack-buffers.js';
+import { buildPack, packSize, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
 import type { PresenceCache } from './presence-cache.js';
 import { SharedBufferPool } from './shared-buffer-pool.js';
@@ -84,6 +85,9 @@ export const WRITER_POOL_START_BYTES = 4 << 20;
 
 /** Raw bytes of batches being compressed before `put` waits (bounds memory). */
 const MAX_INFLIGHT_BYTES = 8 << 20;
+
+/** Pack buffers of every writer in this process: two packs may be sealing at once (see `put`). */
+const packBuffers = new PackBufferPool(2);
 
 /** Batch buffers of every writer in this process: shared memory, reused (shared-buffer-pool.ts). */
 const batchBuffers = new SharedBufferPool(WRITER_BATCH_BYTES, MAX_INFLIGHT_BYTES / WRITER_BATCH_BYTES + 2);
@@ -333,9 +337,14 @@ export class ChunkWriter {
   }
 
   private async seal(items: PackItem[]): Promise<void> {
-    const pack = buildPack(items);
-    await this.target.backend.put(packKey(pack.hash), pack.bytes);
-    this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
+    const buffer = packBuffers.take(packSize(items));
+    try {
+      const pack = buildPack(items, buffer);
+      await this.target.backend.put(packKey(pack.hash), pack.bytes);
+      this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
+    } finally {
+      packBuffers.give(buffer);
+    }
     for (const item of items) this.pending.delete(item.id);
     this.presence?.add(items.map((item) => item.id));
     this.stats.packsWritten++;
