@@ -125,6 +125,8 @@ export class ChunkWriter {
   private readonly pending = new Set<ContentId>();
   /** Ids found in the index by `prefetchPresence` (a collection fences around this writer: see `confirmReferences`). */
   private readonly known = new Set<ContentId>();
+  /** Ids the last `prefetchPresence` found absent: `has` need not ask the index again. */
+  private absent = new Set<ContentId>();
   /** Every id put (stored or deduplicated), 32 bytes each, for `confirmReferences`. */
   private relied = new Uint8Array(32 * 1024);
   private reliedBytes = 0;
@@ -147,19 +149,25 @@ export class ChunkWriter {
 
   /** Whether `id` is stored or accepted by this writer. */
   has(id: ContentId): boolean {
-    return this.pending.has(id) || this.known.has(id) || this.presence?.has(id) === true || this.target.index.has(id);
+    if (this.pending.has(id) || this.known.has(id) || this.presence?.has(id) === true) return true;
+    return !this.absent.has(id) && this.target.index.has(id);
   }
 
   /**
    * Looks up many ids in the index with a few queries instead of one per chunk, so the
    * `put`s that follow skip their lookups. Call before putting a large batch of chunks
-   * whose ids are known (a database image: mostly unchanged chunks).
+   * whose ids are known (a database image: mostly unchanged chunks; new content: mostly
+   * absent chunks, which `put` then stores without a lookup each). Only the ids of the
+   * latest call are remembered as absent; a chunk indexed meanwhile by another process is
+   * at worst stored twice (harmless: the index keeps its first location).
    */
   prefetchPresence(ids: readonly ContentId[]): void {
     const unknown = ids.filter((id) => !this.pending.has(id) && !this.known.has(id) && this.presence?.has(id) !== true);
     const found = this.target.index.presentAmong(unknown);
     for (const id of found) this.known.add(id);
     this.presence?.add(found);
+    const foundSet = new Set(found);
+    this.absent = new Set(unknown.filter((id) => !foundSet.has(id)));
   }
 
   /**
