@@ -71,4 +71,10 @@ for (let r = 0; r < runs; r++) {
 for (const s of samples) {
   process.stdout.write(`${s.what.padEnd(28)} ${s.mbps.toFixed(0).padStart(6)} MB/s  cpu ${s.cpuSeconds.toFixed(2)} s  load ${s.load.toFixed(2)}\n`);
 }
+// Medians: single runs on a shared 2-core machine swing by 2x.
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+for (const what of [...new Set(samples.map((s) => s.what))]) {
+  const mine = samples.filter((s) => s.what === what);
+  process.stdout.write(`median ${what.padEnd(28)} ${median(mine.map((s) => s.mbps)).toFixed(0).padStart(6)} MB/s  cpu ${median(mine.map((s) => s.cpuSeconds)).toFixed(2)} s  (${mine.length} runs)\n`);
+}
 if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(samples, null, 2)}\n`);

@@ -48,11 +48,11 @@ function setup(data) {
     const raw = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     const lengths = msg.lengths;
     const c = contextFor(msg.level);
-    let longest = 0;
-    for (let i = 0; i < lengths.length; i++) if (lengths[i] > longest) longest = lengths[i];
     // No payload is longer than its chunk, so chunk i starts at most at the sum of the
-    // earlier lengths; zstd's bound over the chunk's length grows with the length.
-    const out = Buffer.allocUnsafeSlow(raw.length + zstd.compressBound(longest) - longest);
+    // earlier lengths: room for the batch plus zstd's largest excess over one chunk.
+    let excess = 0;
+    for (let i = 0; i < lengths.length; i++) excess = Math.max(excess, zstd.compressBound(lengths[i]) - lengths[i]);
+    const out = Buffer.allocUnsafeSlow(raw.length + excess);
     const codecs = new Uint8Array(lengths.length);
     const sizes = new Uint32Array(lengths.length);
     let at = 0;
