@@ -21,9 +21,11 @@ import type { ObjectBackend } from './backend/object-backend.js';
 import type { ChunkIndex } from './chunk-index.js';
 import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
 import type { EncodedPayload } from './compression.js';
-import { buildPack, type PackItem } from './pack-builder.js';
+import { PackBufferPool } from './pack-buffers.js';
+import { buildPack, packSize, type PackItem } from './pack-builder.js';
 import { packKey } from './pack-format.js';
 import type { PresenceCache } from './presence-cache.js';
+import { SharedBufferPool } from './shared-buffer-pool.js';
 import { acquireLease, confirmLease, pinIds, releaseLease, type WriterLease } from './writer-leases.js';
 
 /** Kind byte of plain data chunks. Upper layers define other kinds (1..255). */
@@ -84,6 +86,12 @@ export const WRITER_POOL_START_BYTES = 4 << 20;
 /** Raw bytes of batches being compressed before `put` waits (bounds memory). */
 const MAX_INFLIGHT_BYTES = 8 << 20;
 
+/** Pack buffers of every writer in this process: two packs may be sealing at once (see `put`). */
+const packBuffers = new PackBufferPool(2);
+
+/** Batch buffers of every writer in this process: shared memory, reused (shared-buffer-pool.ts). */
+const batchBuffers = new SharedBufferPool(WRITER_BATCH_BYTES, MAX_INFLIGHT_BYTES / WRITER_BATCH_BYTES + 2);
+
 interface BatchEntry {
   readonly id: ContentId;
   readonly kind: number;
@@ -102,8 +110,8 @@ export class ChunkWriter {
     packsWritten: 0,
   };
   private readonly pool: CompressionPool | null;
-  /** The open batch: raw chunks end to end, and what they are. */
-  private batch = new Uint8Array(WRITER_BATCH_BYTES);
+  /** The open batch: raw chunks end to end (taken from `batchBuffers` at the first new chunk), and what they are. */
+  private batch: Uint8Array | undefined;
   private batchUsed = 0;
   private batchEntries: BatchEntry[] = [];
   /** Batches handed to compression, in order: each resolves after its items joined a pack. */
@@ -117,6 +125,8 @@ export class ChunkWriter {
   private readonly pending = new Set<ContentId>();
   /** Ids found in the index by `prefetchPresence` (a collection fences around this writer: see `confirmReferences`). */
   private readonly known = new Set<ContentId>();
+  /** Ids the last `prefetchPresence` found absent: `has` need not ask the index again. */
+  private absent = new Set<ContentId>();
   /** Every id put (stored or deduplicated), 32 bytes each, for `confirmReferences`. */
   private relied = new Uint8Array(32 * 1024);
   private reliedBytes = 0;
@@ -139,19 +149,25 @@ export class ChunkWriter {
 
   /** Whether `id` is stored or accepted by this writer. */
   has(id: ContentId): boolean {
-    return this.pending.has(id) || this.known.has(id) || this.presence?.has(id) === true || this.target.index.has(id);
+    if (this.pending.has(id) || this.known.has(id) || this.presence?.has(id) === true) return true;
+    return !this.absent.has(id) && this.target.index.has(id);
   }
 
   /**
    * Looks up many ids in the index with a few queries instead of one per chunk, so the
    * `put`s that follow skip their lookups. Call before putting a large batch of chunks
-   * whose ids are known (a database image: mostly unchanged chunks).
+   * whose ids are known (a database image: mostly unchanged chunks; new content: mostly
+   * absent chunks, which `put` then stores without a lookup each). Only the ids of the
+   * latest call are remembered as absent; a chunk indexed meanwhile by another process is
+   * at worst stored twice (harmless: the index keeps its first location).
    */
   prefetchPresence(ids: readonly ContentId[]): void {
     const unknown = ids.filter((id) => !this.pending.has(id) && !this.known.has(id) && this.presence?.has(id) !== true);
     const found = this.target.index.presentAmong(unknown);
     for (const id of found) this.known.add(id);
     this.presence?.add(found);
+    const foundSet = new Set(found);
+    this.absent = new Set(unknown.filter((id) => !foundSet.has(id)));
   }
 
   /**
@@ -186,11 +202,11 @@ export class ChunkWriter {
       return { id, stored: false };
     }
     let dispatched = false;
-    if (this.batchUsed + data.length > this.batch.length) {
+    if (this.batch && this.batchUsed + data.length > this.batch.length) {
       this.dispatchBatch();
       dispatched = true;
-      if (data.length > this.batch.length) this.batch = new Uint8Array(data.length);
     }
+    this.batch ??= data.length > WRITER_BATCH_BYTES ? new Uint8Array(new SharedArrayBuffer(data.length)) : batchBuffers.take();
     this.batch.set(data, this.batchUsed);
     this.batchUsed += data.length;
     this.batchEntries.push({ id, kind, rawLength: data.length });
@@ -267,11 +283,11 @@ export class ChunkWriter {
 
   /** Sends the open batch to compression; its payloads join packs in order, after earlier batches. */
   private dispatchBatch(): void {
-    if (this.batchEntries.length === 0) return;
+    if (this.batchEntries.length === 0 || !this.batch) return;
     const entries = this.batchEntries;
     const raw = this.batch.subarray(0, this.batchUsed);
     this.batchEntries = [];
-    this.batch = new Uint8Array(WRITER_BATCH_BYTES);
+    this.batch = undefined;
     this.batchUsed = 0;
     const encoded = this.compressBatch(raw, entries);
     const bytes = raw.length;
@@ -279,6 +295,8 @@ export class ChunkWriter {
     const done = (this.filling = this.filling.then(async () => {
       try {
         const payloads = await encoded;
+        // Payloads never view the batch (CompressionPool.compress), so it can be reused now.
+        batchBuffers.give(raw);
         if (this.failure === undefined) this.fill(entries, payloads);
       } catch (err) {
         this.failure ??= err;
@@ -327,9 +345,14 @@ export class ChunkWriter {
   }
 
   private async seal(items: PackItem[]): Promise<void> {
-    const pack = buildPack(items);
-    await this.target.backend.put(packKey(pack.hash), pack.bytes);
-    this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
+    const buffer = packBuffers.take(packSize(items));
+    try {
+      const pack = buildPack(items, buffer);
+      await this.target.backend.put(packKey(pack.hash), pack.bytes);
+      this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
+    } finally {
+      packBuffers.give(buffer);
+    }
     for (const item of items) this.pending.delete(item.id);
     this.presence?.add(items.map((item) => item.id));
     this.stats.packsWritten++;

@@ -24,49 +24,60 @@ export interface CompressionPoolOptions {
   readonly inlineBelowBytes?: number;
 }
 
-/** Plain-JS worker side; mirrors PayloadEncoder.encode exactly. */
+/**
+ * Plain-JS worker side; mirrors PayloadEncoder.encode exactly. It calls zstd's `compress2`
+ * through the binding directly, into one output buffer per batch with room for zstd's worst
+ * case (as `Compressor.compress` does, so the frames are the same bytes): no buffer per chunk,
+ * and no copy of compressed payloads. A payload that is not stored compressed is overwritten
+ * with the raw bytes.
+ */
 const SETUP_SOURCE = `
 function setup(data) {
-  const zstd = require(data.zstdPath);
-  const compressors = new Map();
-  function compressorFor(level) {
-    let c = compressors.get(level);
+  const zstd = require(data.zstdBindingPath);
+  const contexts = new Map();
+  function contextFor(level) {
+    let c = contexts.get(level);
     if (!c) {
-      c = new zstd.Compressor();
-      c.setParameters({ compressionLevel: level });
-      compressors.set(level, c);
+      c = new zstd.CCtx();
+      c.setParameter(zstd.CParameter.compressionLevel, level);
+      contexts.set(level, c);
     }
     return c;
   }
   return (msg) => {
     const raw = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     const lengths = msg.lengths;
-    const c = compressorFor(msg.level);
-    const parts = [];
+    const c = contextFor(msg.level);
+    // No payload is longer than its chunk, so chunk i starts at most at the sum of the
+    // earlier lengths: room for the batch plus zstd's largest excess over one chunk.
+    let excess = 0;
+    for (let i = 0; i < lengths.length; i++) excess = Math.max(excess, zstd.compressBound(lengths[i]) - lengths[i]);
+    const out = Buffer.allocUnsafeSlow(raw.length + excess);
     const codecs = new Uint8Array(lengths.length);
     const sizes = new Uint32Array(lengths.length);
-    let total = 0;
     let at = 0;
+    let pos = 0;
     for (let i = 0; i < lengths.length; i++) {
-      const chunk = raw.subarray(at, at + lengths[i]);
-      at += lengths[i];
-      let out = chunk;
-      if (chunk.length >= 64) {
-        const packed = c.compress(chunk);
-        if (packed.length <= chunk.length - (chunk.length >>> 5)) {
-          out = packed;
+      const n = lengths[i];
+      const chunk = raw.subarray(at, at + n);
+      at += n;
+      let size = n;
+      if (n >= 64) {
+        const packed = c.compress2(out.subarray(pos, pos + zstd.compressBound(n)), chunk);
+        if (packed <= n - (n >>> 5)) {
+          size = packed;
           codecs[i] = 1;
         }
       }
-      parts.push(out);
-      sizes[i] = out.length;
-      total += out.length;
+      if (codecs[i] === 0) out.set(chunk, pos);
+      sizes[i] = size;
+      pos += size;
     }
-    const bytes = new Uint8Array(total);
-    let pos = 0;
-    for (const p of parts) {
-      bytes.set(p, pos);
-      pos += p.length;
+    // Well-compressed batches are cut out, so memory held per pack stays its stored size.
+    let bytes = out.subarray(0, pos);
+    if (pos * 2 < out.length) {
+      bytes = new Uint8Array(pos);
+      bytes.set(out.subarray(0, pos));
     }
     return { result: { bytes, codecs, sizes }, transfer: [bytes.buffer, codecs.buffer, sizes.buffer] };
   };
@@ -98,7 +109,7 @@ export class CompressionPool {
       name: 'compression pool',
       size: options.workers ?? Math.min(4, availableParallelism()),
       setupSource: SETUP_SOURCE,
-      workerData: { zstdPath: require.resolve('zstd-napi') },
+      workerData: { zstdBindingPath: require.resolve('zstd-napi/binding') },
     });
   }
 
@@ -121,6 +132,8 @@ export class CompressionPool {
    * Encodes the chunks laid end to end in `raw` (lengths in `lengths`) at zstd `level`:
    * on a worker when the pool is ready, else in the main thread. Payloads come back in order;
    * raw payloads are copies, never views of `raw` (the caller may reuse it once this resolves).
+   * `raw` in shared memory (a SharedArrayBuffer) reaches the worker without a copy; the
+   * caller must not change it until this resolves.
    * @throws InvalidArgumentError for a level outside 1..19 or lengths that do not sum to `raw.length`.
    */
   async compress(raw: Uint8Array, lengths: readonly number[], level: number): Promise<EncodedPayload[]> {
@@ -129,10 +142,12 @@ export class CompressionPool {
     if (sum !== raw.length) throw new InvalidArgumentError(`batch lengths sum to ${sum}, batch has ${raw.length} bytes`);
     const encoder = this.encoderFor(level);
     if (!this.pool.ready || raw.length < this.inlineBelowBytes) return this.inline(encoder, raw, lengths);
-    // The bytes are copied into the message (not transferred) so the main thread can still
-    // fall back to compressing them itself if the worker dies. Posting a view clones its
-    // whole ArrayBuffer, so a view of a much larger buffer is cut out first.
-    const view = raw.byteLength * 2 >= raw.buffer.byteLength ? raw : raw.slice();
+    // Shared memory is posted as it is. Other bytes are copied into the message (not
+    // transferred) so the main thread can still fall back to compressing them itself if the
+    // worker dies; posting a view clones its whole ArrayBuffer, so a view of a much larger
+    // buffer is cut out first.
+    const shared = raw.buffer instanceof SharedArrayBuffer;
+    const view = shared || raw.byteLength * 2 >= raw.buffer.byteLength ? raw : raw.slice();
     try {
       const reply = await this.pool.run<{ bytes: Uint8Array; codecs: Uint8Array; sizes: Uint32Array }>({
         buffer: view.buffer,

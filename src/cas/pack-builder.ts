@@ -5,11 +5,13 @@
 import { blake3, contentIdToBytes, type ContentId } from '../hash/index.js';
 import {
   ENTRY_HEADER_BYTES,
+  FOOTER_BYTES,
   MAX_PACK_BYTES,
   PACK_HEADER_BYTES,
-  encodeEntryHeader,
+  TABLE_RECORD_BYTES,
   encodePackHeader,
-  encodeTableAndFooter,
+  writeEntryHeader,
+  writeTableAndFooter,
   type Codec,
   type PackEntry,
 } from './pack-format.js';
@@ -30,9 +32,25 @@ export interface BuiltPack {
   readonly entries: PackEntry[];
 }
 
-/** Lays out `items` as a pack. @throws RangeError when the pack would exceed 4 GiB. */
-export function buildPack(items: readonly PackItem[]): BuiltPack {
-  const parts: Uint8Array[] = [encodePackHeader()];
+/** Size in bytes of the pack that {@link buildPack} makes of `items`. */
+export function packSize(items: readonly PackItem[]): number {
+  let size = PACK_HEADER_BYTES + FOOTER_BYTES;
+  for (const item of items) size += ENTRY_HEADER_BYTES + TABLE_RECORD_BYTES + item.bytes.length;
+  return size;
+}
+
+/**
+ * Lays out `items` as a pack, written straight into `into` when it has room (a buffer the
+ * caller reuses from pack to pack: no allocation, no concatenation), else into a new buffer.
+ * The result's `bytes` view `into` then, so `into` must not be reused until they are written.
+ * @throws RangeError when the pack would exceed 4 GiB.
+ */
+export function buildPack(items: readonly PackItem[], into?: Uint8Array): BuiltPack {
+  const size = packSize(items);
+  if (size > MAX_PACK_BYTES) throw new RangeError(`pack of ${size} bytes exceeds the format's 4 GiB limit`);
+  const target = into && into.length >= size ? into : new Uint8Array(size);
+  const bytes = Buffer.from(target.buffer, target.byteOffset, size);
+  bytes.set(encodePackHeader(), 0);
   const entries: PackEntry[] = [];
   let offset = PACK_HEADER_BYTES;
   for (const item of items) {
@@ -44,12 +62,11 @@ export function buildPack(items: readonly PackItem[]): BuiltPack {
       kind: item.kind,
       codec: item.codec,
     };
-    parts.push(encodeEntryHeader(entry, contentIdToBytes(item.id)), item.bytes);
+    writeEntryHeader(bytes, offset, entry, contentIdToBytes(item.id));
+    bytes.set(item.bytes, offset + ENTRY_HEADER_BYTES);
     entries.push(entry);
     offset += ENTRY_HEADER_BYTES + item.bytes.length;
   }
-  parts.push(encodeTableAndFooter(entries, offset));
-  const bytes = Buffer.concat(parts);
-  if (bytes.length > MAX_PACK_BYTES) throw new RangeError(`pack of ${bytes.length} bytes exceeds the format's 4 GiB limit`);
+  writeTableAndFooter(bytes, offset, entries);
   return { hash: Buffer.from(blake3(bytes)).toString('hex'), bytes, entries };
 }

@@ -72,37 +72,37 @@ export function encodePackHeader(): Buffer {
   return b;
 }
 
-/** The 48-byte header written before each payload. */
-export function encodeEntryHeader(e: Omit<PackEntry, 'offset'>, idBytes: Uint8Array): Buffer {
-  const b = Buffer.alloc(ENTRY_HEADER_BYTES);
-  ENTRY_MAGIC.copy(b, 0);
-  b[4] = e.kind;
-  b[5] = e.codec;
-  b.writeUInt32LE(e.rawLength, 8);
-  b.writeUInt32LE(e.storedLength, 12);
-  b.set(idBytes, 16);
-  return b;
+/** Writes the 48-byte header of entry `e` into `b` at `at`. */
+export function writeEntryHeader(b: Buffer, at: number, e: Omit<PackEntry, 'offset'>, idBytes: Uint8Array): void {
+  ENTRY_MAGIC.copy(b, at);
+  b[at + 4] = e.kind;
+  b[at + 5] = e.codec;
+  b[at + 6] = 0;
+  b[at + 7] = 0;
+  b.writeUInt32LE(e.rawLength, at + 8);
+  b.writeUInt32LE(e.storedLength, at + 12);
+  b.set(idBytes, at + 16);
 }
 
-/** The table and footer that close a pack whose table starts at `tableOffset`. */
-export function encodeTableAndFooter(entries: readonly PackEntry[], tableOffset: number): Buffer {
-  const table = Buffer.alloc(entries.length * TABLE_RECORD_BYTES);
+/** Writes the table and footer into the pack `b` at `at`, where the table starts. */
+export function writeTableAndFooter(b: Buffer, at: number, entries: readonly PackEntry[]): void {
+  const tableBytes = entries.length * TABLE_RECORD_BYTES;
+  b.fill(0, at, at + tableBytes + FOOTER_BYTES);
   entries.forEach((e, i) => {
-    const at = i * TABLE_RECORD_BYTES;
-    table.write(e.id, at, 'hex');
-    table.writeUInt32LE(e.offset, at + 32);
-    table.writeUInt32LE(e.rawLength, at + 36);
-    table.writeUInt32LE(e.storedLength, at + 40);
-    table[at + 44] = e.kind;
-    table[at + 45] = e.codec;
+    const r = at + i * TABLE_RECORD_BYTES;
+    b.write(e.id, r, 'hex');
+    b.writeUInt32LE(e.offset, r + 32);
+    b.writeUInt32LE(e.rawLength, r + 36);
+    b.writeUInt32LE(e.storedLength, r + 40);
+    b[r + 44] = e.kind;
+    b[r + 45] = e.codec;
   });
-  const footer = Buffer.alloc(FOOTER_BYTES);
-  footer.set(blake3(table), 0);
-  footer.writeUInt32LE(tableOffset, 32);
-  footer.writeUInt32LE(entries.length, 36);
-  footer[40] = PACK_VERSION;
-  FOOTER_MAGIC.copy(footer, 44);
-  return Buffer.concat([table, footer]);
+  const footer = at + tableBytes;
+  b.set(blake3(b.subarray(at, footer)), footer);
+  b.writeUInt32LE(at, footer + 32);
+  b.writeUInt32LE(entries.length, footer + 36);
+  b[footer + 40] = PACK_VERSION;
+  FOOTER_MAGIC.copy(b, footer + 44);
 }
 
 /** Where the table is, as read from a footer. */

@@ -6,9 +6,13 @@
  * bits (harder), after it `avgBits - 2` (easier), which narrows the size distribution.
  * Masks take the top bits of `h`, each of which depends on the last 25-32 bytes.
  * Reference: Xia et al., "The Design of Fast Content-Defined Chunking", 2020.
+ *
+ * The scan runs in WebAssembly (gear-scan-wasm.ts, ~3x the JavaScript loop), with the
+ * JavaScript loop below where WebAssembly is unavailable; both give the same cuts.
  */
 import { InvalidArgumentError } from '../errors/index.js';
 import type { Chunker } from './chunker.js';
+import { sharedGearScanner } from './gear-scan-wasm.js';
 import { GEAR_TABLE } from './gear-table.js';
 
 /** Sizes of a FastCDC chunker, in bytes. */
@@ -34,8 +38,10 @@ export class FastCdcChunker implements Chunker {
   readonly minSize: number;
   readonly avgSize: number;
   readonly maxSize: number;
-  private readonly maskHard: number;
-  private readonly maskEasy: number;
+  /** Cut mask before `avgSize`: the top `log2(avgSize) + 2` bits of `h` (signed 32-bit). */
+  readonly maskHard: number;
+  /** Cut mask from `avgSize` on: the top `log2(avgSize) - 2` bits. */
+  readonly maskEasy: number;
 
   /** @throws InvalidArgumentError when sizes are not integers with `64 <= min < avg < max <= 16 MiB` and avg a power of two. */
   constructor(params: FastCdcParams) {
@@ -59,24 +65,35 @@ export class FastCdcChunker implements Chunker {
     if (n <= this.minSize) return final || n === 0 ? n : requireMore(this, n);
     if (n > this.maxSize) n = this.maxSize;
     else if (!final && n < this.maxSize) return requireMore(this, n);
-    const gear = GEAR_TABLE;
     const normalEnd = start + (n < this.avgSize ? n : this.avgSize);
     const hardEnd = start + n;
-    const maskHard = this.maskHard;
-    const maskEasy = this.maskEasy;
-    let h = 0;
-    let i = start + this.minSize;
-    // Hot loops: kept flat and monomorphic on purpose (see bench/chunker.ts).
-    for (; i < normalEnd; i++) {
-      h = ((h << 1) + gear[data[i]!]!) | 0;
-      if ((h & maskHard) === 0) return i - start + 1;
-    }
-    for (; i < hardEnd; i++) {
-      h = ((h << 1) + gear[data[i]!]!) | 0;
-      if ((h & maskEasy) === 0) return i - start + 1;
-    }
-    return n;
+    const scanner = sharedGearScanner();
+    if (scanner === null) return cutInJs(data, start, normalEnd, hardEnd, this.minSize, this.maskHard, this.maskEasy);
+    const hard = scanner.find(data, start + this.minSize, normalEnd, this.maskHard, 0);
+    if (hard >= 0) return hard - start;
+    const easy = scanner.find(data, normalEnd, hardEnd, this.maskEasy, scanner.carry);
+    return easy >= 0 ? easy - start : n;
   }
+}
+
+/**
+ * The same scan in JavaScript: where WebAssembly cannot run (`node --jitless`), and the
+ * tests' reference for the WebAssembly loop. Returns the cut length from `start`.
+ */
+export function cutInJs(data: Uint8Array, start: number, normalEnd: number, hardEnd: number, minSize: number, maskHard: number, maskEasy: number): number {
+  const gear = GEAR_TABLE;
+  let h = 0;
+  let i = start + minSize;
+  // Hot loops: kept flat and monomorphic on purpose (see bench/chunker.ts).
+  for (; i < normalEnd; i++) {
+    h = ((h << 1) + gear[data[i]!]!) | 0;
+    if ((h & maskHard) === 0) return i - start + 1;
+  }
+  for (; i < hardEnd; i++) {
+    h = ((h << 1) + gear[data[i]!]!) | 0;
+    if ((h & maskEasy) === 0) return i - start + 1;
+  }
+  return hardEnd - start;
 }
 
 function requireMore(chunker: Chunker, offered: number): never {

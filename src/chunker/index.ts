@@ -5,6 +5,7 @@
 export * from './chunker.js';
 export * from './gear-table.js';
 export * from './fastcdc.js';
+export * from './gear-scan-wasm.js';
 export * from './page-chunker.js';
 export * from './chunker-params.js';
 export * from './splitter.js';

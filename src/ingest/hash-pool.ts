@@ -3,15 +3,15 @@
  *
  * Two jobs: `segment` runs FastCDC from a given offset and hashes each chunk; `hash` hashes
  * ranges whose cuts the main thread already knows (for the page chunker, whose cuts are
- * cheap). The worker's FastCDC loop mirrors `FastCdcChunker.cut` line for line, over the
- * same gear table sent from the main thread; test/ingest proves the cuts and ids equal the
- * sequential ones. Only the napi BLAKE3 binding is used in workers; when the main thread
+ * cheap). The worker's FastCDC driver mirrors `FastCdcChunker.cut` line for line and runs
+ * the same WebAssembly scan (its bytes sent from the main thread); test/ingest proves the
+ * cuts and ids equal the sequential ones. Only the napi BLAKE3 binding is used in workers; when the main thread
  * runs another binding the pool is not used (see {@link parallelHashAvailable}).
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../cas/worker-pool.js';
-import { GEAR_TABLE } from '../chunker/index.js';
+import { GEAR_SCAN_LAYOUT, GEAR_SCAN_WASM } from '../chunker/index.js';
 import { blake3Binding } from '../hash/index.js';
 
 /** FastCDC sizes as the worker needs them. */
@@ -32,7 +32,27 @@ function setup(data) {
   const blake = require(data.blakePath);
   const empty = blake.blake3(new Uint8Array(0)).toString('hex');
   if (empty !== 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262') throw new Error('napi blake3 self-test failed');
-  const gear = new Int32Array(data.gear);
+  // The WebAssembly gear scan of src/chunker/gear-scan-wasm.ts (bytes sent from the main thread).
+  const wasm = new WebAssembly.Instance(new WebAssembly.Module(data.gearScanWasm));
+  const scan = wasm.exports.scan;
+  const mem = new Uint8Array(wasm.exports.memory.buffer);
+  const words = new Int32Array(wasm.exports.memory.buffer);
+  const DATA_BASE = data.dataBase;
+  const COPY_BLOCK = data.copyBlock;
+  let carry = 0;
+  // Mirror of GearScanner.find.
+  function find(buf, from, to, mask, h) {
+    for (let at = from; at < to; ) {
+      const len = Math.min(COPY_BLOCK, to - at);
+      mem.set(buf.subarray(at, at + len), DATA_BASE);
+      const past = scan(DATA_BASE, DATA_BASE + len, mask, h);
+      if (past !== 0) return at + (past - DATA_BASE);
+      h = words[data.hAddr >> 2];
+      at += len;
+    }
+    carry = h;
+    return -1;
+  }
   function topBitsMask(bits) {
     return bits <= 0 ? 0 : (0xffffffff << (32 - bits)) | 0;
   }
@@ -43,19 +63,10 @@ function setup(data) {
     if (n > p.maxSize) n = p.maxSize;
     const normalEnd = start + (n < p.avgSize ? n : p.avgSize);
     const hardEnd = start + n;
-    const maskHard = p.maskHard;
-    const maskEasy = p.maskEasy;
-    let h = 0;
-    let i = start + p.minSize;
-    for (; i < normalEnd; i++) {
-      h = ((h << 1) + gear[buf[i]]) | 0;
-      if ((h & maskHard) === 0) return i - start + 1;
-    }
-    for (; i < hardEnd; i++) {
-      h = ((h << 1) + gear[buf[i]]) | 0;
-      if ((h & maskEasy) === 0) return i - start + 1;
-    }
-    return n;
+    const hard = find(buf, start + p.minSize, normalEnd, p.maskHard, 0);
+    if (hard >= 0) return hard - start;
+    const easy = find(buf, normalEnd, hardEnd, p.maskEasy, carry);
+    return easy >= 0 ? easy - start : n;
   }
   function hashInto(buf, start, n, digests, k) {
     digests.set(blake.blake3(buf.subarray(start, start + n)), k * 32);
@@ -110,7 +121,7 @@ export class HashPool {
       name: 'hash pool',
       size: workers,
       setupSource: SETUP_SOURCE,
-      workerData: { blakePath: require.resolve('@napi-rs/blake-hash'), gear: Int32Array.from(GEAR_TABLE).buffer },
+      workerData: { blakePath: require.resolve('@napi-rs/blake-hash'), gearScanWasm: GEAR_SCAN_WASM, ...GEAR_SCAN_LAYOUT },
     });
   }
 

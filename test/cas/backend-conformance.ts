@@ -125,6 +125,15 @@ export function describeBackendConformance(name: string, factory: BackendFactory
       for (const { key, data } of objects) expect(Buffer.from(await b.get(key)).equals(data)).toBe(true);
     });
 
+    it('keeps no reference to the bytes given to put (the caller reuses its buffer)', async () => {
+      const b = await fresh();
+      const data = Buffer.from('bytes a writer will overwrite with its next pack');
+      const copy = Buffer.from(data);
+      await b.put('packs/aa/reused', data);
+      data.fill(0);
+      expect(Buffer.from(await b.get('packs/aa/reused')).equals(copy)).toBe(true);
+    });
+
     it('throws NotFoundError for get and getRange of a missing key; stat gives undefined', async () => {
       const b = await fresh();
       await expectNotFound(b.get('missing'), 'missing');

@@ -25,6 +25,19 @@ describe('compression pool', () => {
     });
   });
 
+  it('reads a batch in shared memory without copying it, with the same payloads', async () => {
+    expect(await pool.start()).toBe(true);
+    const { raw, lengths } = batch();
+    const shared = new Uint8Array(new SharedArrayBuffer(raw.length + 100)).subarray(50, 50 + raw.length);
+    shared.set(raw);
+    const got = await pool.compress(shared, lengths, 3);
+    const want = encodeBatchInline(new PayloadEncoder(3), raw, lengths);
+    expect(got.map((p) => [p.codec, Buffer.from(p.bytes).toString('hex')])).toEqual(want.map((p) => [p.codec, Buffer.from(p.bytes).toString('hex')]));
+    // Payloads are copies: overwriting the batch changes none of them.
+    shared.fill(0);
+    expect(got.map((p) => Buffer.from(p.bytes).toString('hex'))).toEqual(want.map((p) => Buffer.from(p.bytes).toString('hex')));
+  });
+
   it('falls back to the calling thread after close', async () => {
     const own = new CompressionPool({ workers: 1 });
     await own.start();

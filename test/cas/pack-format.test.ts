@@ -197,6 +197,17 @@ describe('golden pack v1', () => {
     expect(built.hash).toBe(GOLDEN_HASH);
   });
 
+  it('buildPack into a reused buffer full of old bytes gives the same pack (every byte written)', () => {
+    const golden = readFileSync(GOLDEN_FILE);
+    const dirty = new Uint8Array(golden.length + 100).fill(0xa5);
+    const built = buildPack(goldenItems(), dirty);
+    expect(built.bytes.buffer).toBe(dirty.buffer);
+    expect(built.bytes.toString('hex')).toBe(golden.toString('hex'));
+    expect(built.hash).toBe(GOLDEN_HASH);
+    // Too small a buffer is not used.
+    expect(buildPack(goldenItems(), new Uint8Array(10)).bytes.toString('hex')).toBe(golden.toString('hex'));
+  });
+
   it('the golden pack decodes to its frozen entries, each verifying against its id', () => {
     const golden = readFileSync(GOLDEN_FILE);
     expect(Buffer.from(nobleBlake3(golden)).toString('hex')).toBe(GOLDEN_HASH);

@@ -11,7 +11,8 @@
  * - `put` is atomic and durable: when it resolves, the whole object is stored and survives a
  *   crash; a reader never sees part of an object, whatever happens during the put. Objects
  *   are immutable: callers only ever put the same bytes under a key again (keys name
- *   content), and a repeated put of an existing key succeeds without error.
+ *   content), and a repeated put of an existing key succeeds without error. A backend keeps
+ *   no reference to the bytes it was given: the caller may reuse them once `put` resolves.
  * - `get`/`getRange` of a missing key throw NotFoundError. `getRange` returns the bytes in
  *   `[offset, offset + length)` clipped to the object's end (fewer bytes, never an error).
  *   Returned buffers belong to the caller: it may change them or transfer them to a worker.
