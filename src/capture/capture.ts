@@ -205,7 +205,8 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     }
     const snapshot = { agent, parent: expectedParent, timeMs: cutMs, kind: options.kind ?? 'manual', tags: options.tags ?? [], message: options.message ?? '', sources: snapshotSources, totals: { ...shared.totals } } as const;
     const id = await writeSnapshot(writer, snapshot);
-    await writer.flush();
+    // Packs durable now; their index rows commit with the snapshot, in one transaction.
+    await writer.flushDeferred();
     const outcome = repo.catalog.commit({
       id,
       agent,
@@ -219,6 +220,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       sourcesDigest: digest,
       idempotencyKey: options.idempotencyKey ?? null,
     }, () => {
+      writer!.indexDeferred();
       // Chunks a concurrent collection condemned meanwhile are rescued in the commit itself.
       chunksRescued = writer!.confirmReferences();
       // The caches describe this capture: they commit with it, in one transaction.

@@ -99,10 +99,14 @@ export class ChangeJournal {
    * Lets pending notifications arrive, then hands over the dirty directories and starts a
    * new set; undefined when the caller must walk everything (and then must call
    * {@link walkedFully} once it has). Async: notifications already queued in the kernel
-   * are delivered in the event loop's next poll phase, which runs before `setImmediate`.
+   * are delivered in the event loop's poll phase. One `setImmediate` is not enough when
+   * the caller runs inside the poll phase (say, continuing after a file write finished on
+   * the thread pool): its check phase comes before any further poll. After two, a poll
+   * has run in between.
    */
   async take(): Promise<JournalTake | undefined> {
     if (this.closed) return undefined;
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await new Promise<void>((resolve) => setImmediate(resolve));
     const dirty = this.dirty;
     this.dirty = new Map();

@@ -241,6 +241,11 @@ export class ChunkIndex {
     }
   }
 
+  /** Whether pack `name` is indexed. */
+  hasPack(name: string): boolean {
+    return this.guard(() => this.stmts.packId.get(name) !== undefined);
+  }
+
   /** Every pack the index knows, oldest first. */
   packs(): { name: string; size: number; entryCount: number }[] {
     return this.guard(() => this.stmts.packs.all() as { name: string; size: number; entryCount: number }[]);

@@ -23,7 +23,7 @@ import { CompressionPool, sharedCompressionPool } from './compression-pool.js';
 import type { EncodedPayload } from './compression.js';
 import { PackBufferPool } from './pack-buffers.js';
 import { buildPack, packSize, type PackItem } from './pack-builder.js';
-import { packKey } from './pack-format.js';
+import { packKey, type PackEntry } from './pack-format.js';
 import type { PresenceCache } from './presence-cache.js';
 import { SharedBufferPool } from './shared-buffer-pool.js';
 import { acquireLease, confirmLease, pinIds, releaseLease, type WriterLease } from './writer-leases.js';
@@ -56,7 +56,7 @@ export interface WriterStats {
 /** What a writer needs from its store: the narrowest slice. */
 export interface ChunkWriterTarget {
   readonly backend: Pick<ObjectBackend, 'put'>;
-  readonly index: Pick<ChunkIndex, 'has' | 'addPack' | 'presentAmong'>;
+  readonly index: Pick<ChunkIndex, 'has' | 'addPack' | 'presentAmong'> & Partial<Pick<ChunkIndex, 'addPackRows' | 'hasPack'>>;
   readonly packTargetBytes: number;
   readonly compressionLevel: number;
   /**
@@ -133,6 +133,10 @@ export class ChunkWriter {
   private readonly lease: WriterLease | undefined;
   private readonly presence: PresenceCache | undefined;
   private sealing: Promise<void> = Promise.resolve();
+  /** Set by `flushDeferred`: packs sealed from then on leave their index rows to `indexDeferred`. */
+  private deferIndex = false;
+  /** Durable packs whose index rows wait for the caller's commit transaction. */
+  private readonly deferred: { name: string; size: number; entries: readonly PackEntry[]; ids: ContentId[] }[] = [];
   private sealsInFlight = 0;
   private failure: unknown;
   private closed = false;
@@ -240,6 +244,30 @@ export class ChunkWriter {
   }
 
   /**
+   * Like `flush`, but the index rows of the packs it seals wait for {@link indexDeferred},
+   * which the caller runs inside the transaction that commits what references them: one
+   * index commit (and fsync) instead of two. The packs are durable when this resolves.
+   * Whatever `indexDeferred` did not get committed is indexed by `release` (packs are never
+   * left unindexed by a failed commit).
+   */
+  async flushDeferred(): Promise<void> {
+    this.assertUsable();
+    if (!this.target.index.addPackRows || !this.target.index.hasPack) return this.flush();
+    this.deferIndex = true;
+    await this.flush();
+  }
+
+  /**
+   * Inserts the index rows of packs sealed after `flushDeferred`. Synchronous, without a
+   * transaction of its own: call it inside the caller's commit transaction, before
+   * `confirmReferences`.
+   */
+  indexDeferred(): void {
+    this.assertUsable();
+    for (const p of this.deferred) this.target.index.addPackRows!(p.name, p.size, p.entries);
+  }
+
+  /**
    * Confirms, inside the SQLite transaction that makes this writer's chunks reachable (a
    * snapshot or ref commit), that every chunk it stored or found present is still indexed.
    * Garbage collection beside running writers relies on this call (docs/ARCHITECTURE.md,
@@ -267,7 +295,26 @@ export class ChunkWriter {
    */
   release(): void {
     this.closed = true;
+    this.settleDeferred();
     if (this.lease && this.target.leaseDatabase) releaseLease(this.target.leaseDatabase, this.lease);
+  }
+
+  /**
+   * After the caller's commit (or its failure): packs whose deferred rows did not commit are
+   * indexed on their own, so their chunks are never stranded outside the index; only then
+   * are their ids known indexed.
+   */
+  private settleDeferred(): void {
+    const index = this.target.index;
+    for (const p of this.deferred.splice(0)) {
+      try {
+        if (!index.hasPack!(p.name)) index.addPack(p.name, p.size, p.entries);
+      } catch {
+        continue; // the store failed too: the pack stays unindexed (an index rebuild adopts it)
+      }
+      for (const id of p.ids) this.pending.delete(id);
+      this.presence?.add(p.ids);
+    }
   }
 
   /** Remembers `id` as relied on (binary, so a million ids cost 32 MB). */
@@ -349,13 +396,15 @@ export class ChunkWriter {
     try {
       const pack = buildPack(items, buffer);
       await this.target.backend.put(packKey(pack.hash), pack.bytes);
-      this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
+      if (this.deferIndex) this.deferred.push({ name: pack.hash, size: pack.bytes.length, entries: pack.entries, ids: items.map((item) => item.id) });
+      else this.target.index.addPack(pack.hash, pack.bytes.length, pack.entries);
     } finally {
       packBuffers.give(buffer);
     }
+    this.stats.packsWritten++;
+    if (this.deferIndex) return; // pending until its rows are committed (settleDeferred)
     for (const item of items) this.pending.delete(item.id);
     this.presence?.add(items.map((item) => item.id));
-    this.stats.packsWritten++;
   }
 
   private assertUsable(): void {

@@ -397,3 +397,25 @@ describe('capture sessions', () => {
     }
   });
 });
+
+describe('ChangeJournal.take', () => {
+  it('sees a change made just before it, even when called from inside the poll phase', async () => {
+    const root = tempDir();
+    fs.mkdirSync(path.join(root, 'a'));
+    const { ChangeJournal } = await import('../../src/capture/index.js');
+    const journal = ChangeJournal.start(root);
+    try {
+      journal.watch('a');
+      await journal.take();
+      journal.walkedFully();
+      // Continue inside a thread-pool completion (poll phase), as a capture after an async write does.
+      await fs.promises.writeFile(path.join(root, 'scratch-outside'), 'x').catch(() => undefined);
+      await new Promise<void>((resolve) => fs.stat(root, () => resolve()));
+      fs.writeFileSync(path.join(root, 'a', 'new.md'), 'new');
+      const take = await journal.take();
+      expect(take?.dirty.get('a')).toEqual(new Set(['new.md']));
+    } finally {
+      journal.close();
+    }
+  });
+});
