@@ -67,6 +67,15 @@ export function describeBackendConformance(name: string, factory: BackendFactory
       expect(await collect(b.list(''))).toEqual([{ key: 'packs/ab/one.pack', size: 100_000 }]);
     });
 
+    it('stores objects on both sides of 1 MiB whole (small and large writes may take different paths)', async () => {
+      const b = await fresh();
+      for (const size of [(1 << 20) - 1, 1 << 20, (1 << 20) + 1, 5 << 20]) {
+        const data = pseudoRandomBytes(`size ${size}`, size);
+        await b.put(`packs/cd/${size}.pack`, data);
+        expect(Buffer.from(await b.get(`packs/cd/${size}.pack`)).equals(data)).toBe(true);
+      }
+    });
+
     it('stores an empty object', async () => {
       const b = await fresh();
       await b.put('empty', new Uint8Array(0));

@@ -27,6 +27,9 @@ export interface FsBackendOptions {
 
 const TMP_DIR = 'tmp';
 
+/** Objects up to this size are written in the calling thread (1 MiB); larger ones on the thread pool. */
+export const SYNC_PUT_MAX_BYTES = 1 << 20;
+
 /** Objects as files below a root directory. */
 export class FsBackend implements ObjectBackend {
   readonly location: string;
@@ -82,8 +85,10 @@ export class FsBackend implements ObjectBackend {
 
   /**
    * temp file → write → fsync → rename → fsync dir; removes the temp file on failure.
-   * Asynchronous (libuv's thread pool), so a writer keeps chunking and compressing while a
-   * 16 MiB pack goes to disk (measured in bench/ingest-ab.ts; docs/ARCHITECTURE.md).
+   * Objects over {@link SYNC_PUT_MAX_BYTES} go through libuv's thread pool, so a writer keeps
+   * chunking and compressing while a 16 MiB pack goes to disk (bench/ingest-ab.ts,
+   * docs/ARCHITECTURE.md). Smaller ones are written in this thread: each thread-pool step
+   * costs a round trip, ~5 ms for a capture's small pack against ~1 ms done here.
    */
   private async writeAtomically(target: string, data: Uint8Array): Promise<void> {
     const tmpDir = path.join(this.root, TMP_DIR);
@@ -91,20 +96,38 @@ export class FsBackend implements ObjectBackend {
     try {
       this.ensureDir(tmpDir);
       this.ensureDir(path.dirname(target));
-      const handle = await fsp.open(tmp, 'wx', 0o600);
-      try {
-        let written = 0;
-        while (written < data.length) written += (await handle.write(data, written, data.length - written)).bytesWritten;
-        if (this.durable) await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fsp.rename(tmp, target);
-      if (this.durable) await fsyncDirAsync(path.dirname(target));
+      if (data.length <= SYNC_PUT_MAX_BYTES) this.writeHere(tmp, target, data);
+      else await this.writeOnThreadPool(tmp, target, data);
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  private writeHere(tmp: string, target: string, data: Uint8Array): void {
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    try {
+      let written = 0;
+      while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written);
+      if (this.durable) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+    if (this.durable) fsyncDir(path.dirname(target));
+  }
+
+  private async writeOnThreadPool(tmp: string, target: string, data: Uint8Array): Promise<void> {
+    const handle = await fsp.open(tmp, 'wx', 0o600);
+    try {
+      let written = 0;
+      while (written < data.length) written += (await handle.write(data, written, data.length - written)).bytesWritten;
+      if (this.durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, target);
+    if (this.durable) await fsyncDirAsync(path.dirname(target));
   }
 
   async get(key: string): Promise<Uint8Array> {
