@@ -15,11 +15,13 @@ import { readWalIndexHeader, sameWalState, type WalIndexHeader } from './sqlite-
 export const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
- * Whether the file at `file` (of `size` bytes) starts like a SQLite database. The header is
+ * Whether the file at `file` (of `size` bytes) is a SQLite database: whole pages (a multiple
+ * of 512 bytes, so most files need no read) starting with the SQLite header. The header is
  * read through a held descriptor (held-files.ts): closing one would drop SQLite's locks.
  */
 export function looksLikeSqlite(file: string, size: number): boolean {
-  if (size < 512) return false;
+  // A database is whole pages of 512..65536 bytes (powers of two): other sizes need no read.
+  if (size < 512 || size % 512 !== 0) return false;
   const fd = heldFd(file);
   if (fd === undefined) throw Object.assign(new Error(`${file} vanished`), { code: 'ENOENT' });
   const head = Buffer.alloc(16);

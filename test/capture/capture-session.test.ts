@@ -380,6 +380,25 @@ describe('capture sessions', () => {
     }
   });
 
+  it('takes a file as a database only when it is whole pages with the SQLite header', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'agent');
+    fs.mkdirSync(dir);
+    const db = new Database(path.join(dir, 'real.db'));
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    const header = Buffer.from('SQLite format 3\0', 'latin1');
+    fs.writeFileSync(path.join(dir, 'odd-size.db'), Buffer.concat([header, Buffer.alloc(1000, 7)]));
+    const repo = await Repository.init(path.join(root, 'store'));
+    try {
+      const r = await captureAgent(repo, { dir, git: false });
+      const kinds = Object.fromEntries((await repo.readTree(await memdirTree(repo, r))).map((e) => [e.name, e.kind]));
+      expect(kinds).toEqual({ 'odd-size.db': 'file', 'real.db': 'sqlite' });
+    } finally {
+      repo.close();
+    }
+  });
+
   it('refuses a session of another directory or a closed one', async () => {
     const root = tempDir();
     const dir = path.join(root, 'agent');
