@@ -73,9 +73,14 @@ export function parseStoreConfig(text: string): StoreConfig {
   }
   const c = value as StoreConfig;
   if (typeof c !== 'object' || c === null || c.format !== 'memsnap-store') throw new InvalidArgumentError('config.json is not a memsnap store config');
-  if (typeof c.version !== 'number' || c.version > STORE_VERSION) throw new UnsupportedVersionError('store', String(c.version), STORE_VERSION);
+  if (typeof c.version !== 'number' || c.version > STORE_VERSION) throw new UnsupportedVersionError('store', shown(c.version), STORE_VERSION);
   validate(c);
   return c;
+}
+
+/** A config value as text for a message, whatever JSON put there (String() throws on some objects). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
 /** Canonical text of a config. */
@@ -84,12 +89,12 @@ export function formatStoreConfig(config: StoreConfig): string {
 }
 
 function validate(c: StoreConfig): void {
-  if (c.hash !== 'blake3-256') throw new UnsupportedVersionError('store hash', String(c.hash), 'blake3-256');
+  if (c.hash !== 'blake3-256') throw new UnsupportedVersionError('store hash', shown(c.hash), 'blake3-256');
   const files = knownFileChunkerNames();
   const pages = knownPageChunkerNames();
-  if (!files.includes(c.chunkers?.file)) throw new UnsupportedVersionError('store file chunker', String(c.chunkers?.file), files.join(', '));
-  if (!pages.includes(c.chunkers?.sqlite)) throw new UnsupportedVersionError('store sqlite chunker', String(c.chunkers?.sqlite), pages.join(', '));
-  if (c.chunkers.gear !== GEAR_TABLE_NAME) throw new UnsupportedVersionError('store gear table', String(c.chunkers.gear), GEAR_TABLE_NAME);
+  if (!files.includes(c.chunkers?.file)) throw new UnsupportedVersionError('store file chunker', shown(c.chunkers?.file), files.join(', '));
+  if (!pages.includes(c.chunkers?.sqlite)) throw new UnsupportedVersionError('store sqlite chunker', shown(c.chunkers?.sqlite), pages.join(', '));
+  if (c.chunkers.gear !== GEAR_TABLE_NAME) throw new UnsupportedVersionError('store gear table', shown(c.chunkers.gear), GEAR_TABLE_NAME);
   const level = c.compression?.level;
   if (c.compression?.codec !== 'zstd' || !Number.isInteger(level) || level < 1 || level > 19) {
     throw new InvalidArgumentError(`bad compression setting ${JSON.stringify(c.compression)} (zstd level 1..19)`);

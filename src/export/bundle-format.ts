@@ -99,7 +99,7 @@ export function decodeManifest(bytes: Uint8Array): BundleManifest {
     throw new CorruptBundleError(MANIFEST_ENTRY, why);
   };
   if (typeof m !== 'object' || m === null || m['format'] !== BUNDLE_FORMAT) bad(`format is ${JSON.stringify((m as Record<string, unknown> | null)?.['format'])}, not ${BUNDLE_FORMAT}`);
-  if (m['version'] !== BUNDLE_VERSION) throw new UnsupportedVersionError('bundle', String(m['version']), BUNDLE_VERSION);
+  if (m['version'] !== BUNDLE_VERSION) throw new UnsupportedVersionError('bundle', JSON.stringify(m['version']) ?? 'nothing', BUNDLE_VERSION);
   const ids = (key: string): ContentId[] => {
     const list = m[key];
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && isContentId(x))) bad(`${key} must be a list of snapshot ids`);

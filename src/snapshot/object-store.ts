@@ -42,7 +42,8 @@ export function decodeObject(id: ContentId, bytes: Uint8Array, type: ObjectType)
   if (typeof obj !== 'object' || obj === null || obj['t'] !== type) {
     throw new CorruptChunkError(id, '-', 0, `expected a ${type} object, found ${JSON.stringify((obj as Record<string, unknown> | null)?.['t'])}`);
   }
-  if (obj['v'] !== OBJECT_VERSIONS[type]) throw new UnsupportedVersionError(`${type} object ${id.slice(0, 12)}`, String(obj['v']), OBJECT_VERSIONS[type]);
+  // JSON.stringify, not String(): a decoded object may carry a `toString` that String() cannot call.
+  if (obj['v'] !== OBJECT_VERSIONS[type]) throw new UnsupportedVersionError(`${type} object ${id.slice(0, 12)}`, JSON.stringify(obj['v']) ?? 'nothing', OBJECT_VERSIONS[type]);
   return obj;
 }
 

@@ -88,6 +88,9 @@ describe('decoders refuse garbage with memsnap errors only', () => {
   });
 
   it('raw bytes as any object type', async () => {
+    const odd = Buffer.from('{"t":"tree","v":{"toString":""}}');
+    expect(await refusesCleanly(() => readTree(readerOf(odd), ID))).toBe(true);
+    expect(await refusesCleanly(() => readSnapshot(readerOf(Buffer.from('{"t":"snapshot","v":{"toString":""}}')), ID))).toBe(true);
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => (await refusesCleanly(() => readTree(readerOf(bytes), ID))) && refusesCleanly(() => readSnapshot(readerOf(bytes), ID))),
       { numRuns: RUNS },
@@ -121,6 +124,9 @@ describe('decoders refuse garbage with memsnap errors only', () => {
       },
       { requiredKeys: [] },
     );
+    // Found by this property (seed -1711259285): String() of an object whose toString is not a function throws.
+    expect(await refusesCleanly(() => parseStoreConfig('{"format":"memsnap-store","version":{"toString":""}}'))).toBe(true);
+    expect(await refusesCleanly(() => parseStoreConfig('{"format":"memsnap-store","version":1,"hash":{"toString":1}}'))).toBe(true);
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), configLike.map((c) => JSON.stringify(c))), (text) => refusesCleanly(() => parseStoreConfig(text))),
       { numRuns: RUNS },
