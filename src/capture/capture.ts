@@ -22,6 +22,7 @@ import {
   type SnapshotInfo,
   type SnapshotKind,
   type SnapshotSources,
+  type ListNodeMemo,
 } from '../snapshot/index.js';
 import { cacheUpdate, underDirs, type CachedEntry, type CacheUpdate } from './capture-cache.js';
 import type { CaptureSession, SourceMemory, StoreMemory } from './capture-session.js';
@@ -146,6 +147,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
   let writer: ChunkWriter | undefined;
   let chunksRescued = 0;
   const updates: CacheUpdate[] = [];
+  const memosUsed: ListNodeMemo[] = [];
   let headAfter: ContentId | null = null;
   try {
     // The cut: every database's read transaction is open before any content is read.
@@ -177,7 +179,16 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
         next: new Map<string, DatabaseState>(),
         kept: new Set<string>(),
         verify: options.verifyDatabaseImages ?? false,
-        ...(session ? { memo: (rel: string) => session.listMemo(source.key, rel) } : {}),
+        ...(session
+          ? {
+              memo: (rel: string) => {
+                const memo = session.listMemo(source.key, rel);
+                memo.headIntact = memory !== undefined; // the session's last commit is still the head
+                memosUsed.push(memo);
+                return memo;
+              },
+            }
+          : {}),
       },
     }));
     const trees: ContentId[] = [];
@@ -237,6 +248,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     });
     if (session) {
       session.storeMemory = headAfter === null ? undefined : rememberStore(repo, agent, headAfter, sources, contexts, updates, memory);
+      if (!outcome.replayed) for (const memo of memosUsed) memo.markCommitted();
     }
     const w = writer!.stats;
     return {

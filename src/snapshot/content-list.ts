@@ -87,6 +87,15 @@ export type ListNodeSink = Pick<ChunkWriter, 'put'> & Partial<Pick<ChunkWriter, 
 export class ListNodeMemo {
   private previous = new Map<string, RememberedNode[]>();
   private current = new Map<string, RememberedNode[]>();
+  /** Whether the previous version's nodes were committed (see {@link markCommitted}). */
+  private previousCommitted = false;
+  /**
+   * Set by the caller for one write: the previous version was committed into the snapshot
+   * that is still its agent's head in the store being written, so its nodes are stored and
+   * no collection removes them (a head is never forgotten). Found nodes are then not put
+   * again. Default false: every node is put (deduplicated by the writer).
+   */
+  headIntact = false;
   private hits = 0;
   private misses = 0;
   /** Nodes of the last finished version found in the one before / encoded anew. */
@@ -113,10 +122,22 @@ export class ListNodeMemo {
     else this.current.set(key, [node]);
   }
 
+  /** Whether nodes found in the previous version may go unwritten (see {@link headIntact}). */
+  get previousStored(): boolean {
+    return this.headIntact && this.previousCommitted;
+  }
+
+  /** Records that the version written last is now committed (call after the snapshot commit). */
+  markCommitted(): void {
+    this.previousCommitted = true;
+  }
+
   /** Ends a version: its nodes are what the next one is compared with. */
   rotate(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.previousCommitted = false;
+    this.headIntact = false;
     this.lastReused = this.hits;
     this.lastEncoded = this.misses;
     this.hits = 0;
@@ -157,7 +178,8 @@ export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkR
   for (;;) {
     // Encode and hash a whole level first, so the writer can look its ids up in one batch:
     // a large database's list is mostly nodes that exist already.
-    const nodes: { bytes: Buffer; id: ContentId; covered: number }[] = [];
+    const nodes: { bytes: Buffer; id: ContentId; covered: number; stored: boolean }[] = [];
+    const skipFound = memo?.previousStored === true;
     let start = 0;
     let covered = 0;
     for (let i = 0; i < items.length; i++) {
@@ -168,13 +190,14 @@ export async function writeContent(writer: ListNodeSink, chunks: readonly ChunkR
         const bytes = known?.bytes ?? encodeListNode(level, slice);
         const id = known?.id ?? hashContent(bytes);
         memo?.keep(known ?? { level, items: slice, id, bytes });
-        nodes.push({ bytes, id, covered });
+        nodes.push({ bytes, id, covered, stored: skipFound && known !== undefined });
         start = i + 1;
         covered = 0;
       }
     }
-    writer.prefetchPresence?.(nodes.map((n) => n.id));
+    writer.prefetchPresence?.(nodes.filter((n) => !n.stored).map((n) => n.id));
     for (const n of nodes) {
+      if (n.stored) continue;
       if (writer.putWithId) await writer.putWithId(n.id, n.bytes, KIND_OBJECT);
       else await writer.put(n.bytes, KIND_OBJECT);
     }

@@ -118,6 +118,46 @@ describe('trees and content lists', () => {
   });
 });
 
+describe('ListNodeMemo with an intact head', () => {
+  it('leaves found nodes unwritten only when the previous version was committed and the head is intact', async () => {
+    const { store } = await createMemoryStore();
+    const id = (n: number): ContentId => (n.toString(16).padStart(8, '0') + 'ef'.repeat(28)) as ContentId;
+    const version: ChunkRef[] = Array.from({ length: 2000 }, (_, i) => [id(i * 3 + 1), 4096]);
+    const memo = new ListNodeMemo();
+    const counting = () => {
+      const writer = store.createWriter();
+      let puts = 0;
+      const sink = { put: writer.put.bind(writer), putWithId: (i: ContentId, b: Uint8Array, k?: number) => (puts++, writer.putWithId(i, b, k)), prefetchPresence: writer.prefetchPresence.bind(writer) };
+      return { writer, sink, puts: () => puts };
+    };
+    const first = counting();
+    await writeContent(first.sink, version, memo);
+    await first.writer.close();
+    const nodes = memo.size;
+    // Not committed yet: everything is put again.
+    memo.headIntact = true;
+    const second = counting();
+    await writeContent(second.sink, version, memo);
+    expect(second.puts()).toBe(nodes);
+    await second.writer.close();
+    // Committed, head intact: found nodes stay unwritten; one changed chunk writes its path only.
+    memo.markCommitted();
+    memo.headIntact = true;
+    const third = counting();
+    const changed = version.map((r, i): ChunkRef => (i === 1000 ? [id(7_777_777), 4096] : r));
+    const ref = await writeContent(third.sink, changed, memo);
+    expect(third.puts()).toBe(memo.lastEncoded);
+    expect(third.puts()).toBeLessThanOrEqual(6);
+    await third.writer.close();
+    // Committed but the head moved (headIntact not set): all put again.
+    memo.markCommitted();
+    const fourth = counting();
+    expect(await writeContent(fourth.sink, changed, memo)).toEqual(ref);
+    expect(fourth.puts()).toBe(memo.size);
+    await fourth.writer.close();
+  });
+});
+
 describe('encodeTree', () => {
   it('gives exactly the canonical encoding of the tree object', () => {
     const id = fc.stringMatching(/^[0-9a-f]{64}$/);
