@@ -204,15 +204,12 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
     };
     const digest = sourcesDigest(snapshotSources);
     const parentInfo = options.skipIfUnchanged && expectedParent ? repo.catalog.get(expectedParent) : undefined;
+    const statsNow = (bytesStored: number): CaptureStats => {
+      const w = writer!.stats;
+      return { ...shared.stats, dirsListed: listed.dirs, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued, bytesStored, durationMs: Math.round((performance.now() - started) * 10) / 10 };
+    };
     if (parentInfo && parentInfo.sourcesDigest === digest) {
-      const w = writer.stats;
-      return {
-        snapshot: parentInfo,
-        replayed: false,
-        unchanged: true,
-        warnings,
-        stats: { ...shared.stats, dirsListed: listed.dirs, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued: 0, bytesStored: 0, durationMs: Math.round((performance.now() - started) * 10) / 10 },
-      };
+      return { snapshot: parentInfo, replayed: false, unchanged: true, warnings, stats: statsNow(0) };
     }
     const snapshot = { agent, parent: expectedParent, timeMs: cutMs, kind: options.kind ?? 'manual', tags: options.tags ?? [], message: options.message ?? '', sources: snapshotSources, totals: { ...shared.totals } } as const;
     const id = await writeSnapshot(writer, snapshot);
@@ -239,10 +236,8 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
         const update = cacheUpdate(source.cache, contexts[i]!.nextCache, contexts[i]!.keptDirs);
         updates.push(update);
         repo.catalog.updateCacheEntries(agent, source.key, update.upserts, update.deletes);
-        const { next, kept } = contexts[i]!.databaseStates;
-        const inKeptDir = underDirs(contexts[i]!.keptDirs);
-        const encoded = new Map([...next].map(([rel, state]) => [rel, encodeDatabaseState(state)]));
-        repo.catalog.saveDatabaseStates(agent, source.key, encoded, (rel) => kept.has(rel) || inKeptDir(rel));
+        const encoded = new Map([...contexts[i]!.databaseStates.next].map(([rel, state]) => [rel, encodeDatabaseState(state)]));
+        repo.catalog.saveDatabaseStates(agent, source.key, encoded, stateKept(contexts[i]!));
       }
       headAfter = repo.catalog.head(agent);
     });
@@ -250,14 +245,7 @@ export async function captureAgent(repo: Repository, options: CaptureOptions): P
       session.storeMemory = headAfter === null ? undefined : rememberStore(repo, agent, headAfter, sources, contexts, updates, memory);
       if (!outcome.replayed) for (const memo of memosUsed) memo.markCommitted();
     }
-    const w = writer!.stats;
-    return {
-      snapshot: outcome.snapshot,
-      replayed: outcome.replayed,
-      unchanged: false,
-      warnings,
-      stats: { ...shared.stats, dirsListed: listed.dirs, chunksStored: w.chunksStored, chunksDeduplicated: w.chunksDeduplicated, chunksRescued, bytesStored: w.bytesCompressed, durationMs: Math.round((performance.now() - started) * 10) / 10 },
-    };
+    return { snapshot: outcome.snapshot, replayed: outcome.replayed, unchanged: false, warnings, stats: statsNow(writer.stats.bytesCompressed) };
   } catch (err) {
     // The store may have moved in ways this session did not see: load from it next time.
     if (session) session.storeMemory = undefined;
@@ -279,14 +267,20 @@ function rememberStore(repo: Repository, agent: string, head: ContentId, sources
     const cache = source.cache;
     for (const [rel, entry] of updates[i]!.upserts) cache.set(rel, entry);
     for (const rel of updates[i]!.deletes) cache.delete(rel);
-    const { next, kept } = contexts[i]!.databaseStates;
-    const inKeptDir = underDirs(contexts[i]!.keptDirs);
+    const keep = stateKept(contexts[i]!);
     const states = new Map<string, DatabaseState>();
-    for (const [rel, state] of before?.sources.get(source.key)?.databaseStates ?? []) if (kept.has(rel) || inKeptDir(rel)) states.set(rel, state);
-    for (const [rel, state] of next) states.set(rel, state);
+    for (const [rel, state] of before?.sources.get(source.key)?.databaseStates ?? []) if (keep(rel)) states.set(rel, state);
+    for (const [rel, state] of contexts[i]!.databaseStates.next) states.set(rel, state);
     remembered.set(source.key, { cache, databaseStates: states });
   }
   return { store: repo, agent, head, sources: remembered };
+}
+
+/** Whether a database's remembered state stays as it was: the database was reused unchanged, alone or in a reused directory. */
+function stateKept(ctx: MemdirStoreContext): (rel: string) => boolean {
+  const { kept } = ctx.databaseStates;
+  const inKeptDir = underDirs(ctx.keptDirs);
+  return (rel) => kept.has(rel) || inKeptDir(rel);
 }
 
 /** What a session contributes to a scan: its previous scan, the journal's changes and the store memory. */

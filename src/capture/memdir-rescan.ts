@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import type { JournalTake } from './change-journal.js';
-import { baseNode, dropSideFiles, scanDir, scanEntry, scanFile, withReuse, type Descend, type ScanNode, type ScanOptions } from './memdir-scan.js';
+import { baseNode, cacheMatch, dropSideFiles, isRacy, scanDir, scanEntry, scanFile, withReuse, type Descend, type ScanNode, type ScanOptions } from './memdir-scan.js';
 
 type Dirty = JournalTake['dirty'];
 
@@ -111,9 +111,8 @@ function refreshEntry(node: ScanNode, dirty: Dirty, o: ScanOptions): ScanNode | 
 
 /** `node` with its cache match and racy flag for this capture; the same object when neither changed. */
 function refreshed(node: ScanNode, o: ScanOptions): ScanNode {
-  const cached = o.cache.get(node.rel);
-  const reuse = cached && cached.kind === node.kind && cached.stat === node.stat ? cached : undefined;
-  const racy = node.changedNs >= o.startNs - o.racyNs;
+  const reuse = cacheMatch(node, o);
+  const racy = isRacy(node.changedNs, o);
   if (reuse === node.reuse && racy === node.racy) return node;
   const next: ScanNode = { ...node, racy };
   next.reuse = reuse;

@@ -69,9 +69,24 @@ export function scanMemdir(root: string, options: ScanOptions): ScanNode {
 
 /** Attaches the cached entry when its kind and stat still match. */
 export function withReuse(node: ScanNode, o: ScanOptions): ScanNode {
-  const cached = o.cache.get(node.rel);
-  if (cached && cached.kind === node.kind && cached.stat === node.stat) node.reuse = cached;
+  const cached = cacheMatch(node, o);
+  if (cached) node.reuse = cached;
   return node;
+}
+
+/** The cache entry of `node`'s path, when its kind and stat still match. */
+export function cacheMatch(node: ScanNode, o: ScanOptions): CachedEntry | undefined {
+  const cached = o.cache.get(node.rel);
+  return cached && cached.kind === node.kind && cached.stat === node.stat ? cached : undefined;
+}
+
+/**
+ * The racy-timestamp rule: an entry whose later of mtime and ctime (`changedNs`) lies within
+ * the racy window of the capture's start is not trusted by the cache. ctime counts too: a
+ * rewrite that puts the old mtime back (cp -p, rsync -t) still moves it.
+ */
+export function isRacy(changedNs: bigint, o: ScanOptions): boolean {
+  return changedNs >= o.startNs - o.racyNs;
 }
 
 export function baseNode(name: string, rel: string, abs: string, kind: EntryKind, st: fs.BigIntStats, o: ScanOptions, extra = ''): ScanNode {
@@ -86,9 +101,7 @@ export function baseNode(name: string, rel: string, abs: string, kind: EntryKind
     ino: st.ino,
     size: Number(st.size),
     stat: statFingerprint({ size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino }, extra),
-    // The later of mtime and ctime: a rewrite that puts the old mtime back (cp -p, rsync -t)
-    // still moves ctime, and must not be trusted within the window either.
-    racy: (st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) >= o.startNs - o.racyNs,
+    racy: isRacy(st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs, o),
   };
 }
 

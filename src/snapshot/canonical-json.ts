@@ -13,16 +13,19 @@ export type CanonicalValue = null | boolean | number | string | CanonicalValue[]
 /** The canonical text of `value`. @throws InvalidArgumentError for non-integer numbers or unsupported types. */
 export function canonicalJson(value: CanonicalValue): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`canonical JSON allows only safe integers, got ${value}`);
-    return String(value);
-  }
+  if (typeof value === 'number') return canonicalInteger(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
     const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as CanonicalValue)}`).join(',')}}`;
   }
   throw new InvalidArgumentError(`cannot encode ${typeof value} canonically`);
+}
+
+/** The canonical text of a number. @throws InvalidArgumentError unless it is a safe integer. */
+export function canonicalInteger(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`canonical JSON allows only safe integers, got ${n}`);
+  return String(n);
 }
 
 /** Canonical UTF-8 bytes of `value`. */

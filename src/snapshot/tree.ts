@@ -7,7 +7,8 @@
  * such as inode and ctime live in the capture cache, so identical directories on two
  * machines get identical tree ids and dedup across a fleet.
  */
-import { CorruptChunkError, InvalidArgumentError } from '../errors/index.js';
+import { CorruptChunkError } from '../errors/index.js';
+import { canonicalInteger } from './canonical-json.js';
 import { isContentId, type ContentId } from '../hash/index.js';
 import type { ChunkWriter } from '../cas/index.js';
 import { parseContentRef, type ContentRef } from './content-list.js';
@@ -63,8 +64,8 @@ export function encodeTree(sorted: readonly TreeEntry[]): Buffer {
 function entryJson(e: TreeEntry): string {
   const fields: string[] = [];
   if (e.content) fields.push(`"content":${contentJson(e.content)}`);
-  fields.push(`"kind":${JSON.stringify(e.kind)}`, `"mode":${int(e.mode)}`, `"mtimeNs":${JSON.stringify(e.mtimeNs)}`, `"name":${JSON.stringify(e.name)}`);
-  if (e.pageSize !== undefined) fields.push(`"pageSize":${int(e.pageSize)}`);
+  fields.push(`"kind":${JSON.stringify(e.kind)}`, `"mode":${canonicalInteger(e.mode)}`, `"mtimeNs":${JSON.stringify(e.mtimeNs)}`, `"name":${JSON.stringify(e.name)}`);
+  if (e.pageSize !== undefined) fields.push(`"pageSize":${canonicalInteger(e.pageSize)}`);
   if (e.target !== undefined) fields.push(`"target":${JSON.stringify(e.target)}`);
   if (e.tree !== undefined) fields.push(`"tree":${JSON.stringify(e.tree)}`);
   return `{${fields.join(',')}}`;
@@ -72,15 +73,11 @@ function entryJson(e: TreeEntry): string {
 
 /** canonicalJson(contentRefJson(c)), written out. */
 function contentJson(c: ContentRef): string {
-  if (c.list) return `{"list":${JSON.stringify(c.list)},"size":${int(c.size)}}`;
-  const chunks = (c.chunks ?? []).map(([id, n]) => `[${JSON.stringify(id)},${int(n)}]`).join(',');
-  return `{"chunks":[${chunks}],"size":${int(c.size)}}`;
+  if (c.list) return `{"list":${JSON.stringify(c.list)},"size":${canonicalInteger(c.size)}}`;
+  const chunks = (c.chunks ?? []).map(([id, n]) => `[${JSON.stringify(id)},${canonicalInteger(n)}]`).join(',');
+  return `{"chunks":[${chunks}],"size":${canonicalInteger(c.size)}}`;
 }
 
-function int(n: number): string {
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`canonical JSON allows only safe integers, got ${n}`);
-  return String(n);
-}
 
 /** Reads and validates a tree. @throws CorruptChunkError for malformed or unsafe entries. */
 export async function readTree(objects: ObjectReader, id: ContentId): Promise<TreeEntry[]> {
